@@ -1,0 +1,38 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace OrleansDetect;
+
+/// <summary>
+/// Alert ids are "{fingerprint key}-{n}": the alert grain's key (a hash of the fingerprint, so ids are
+/// URL-safe and stable across restarts) and the how-many-th alert that fingerprint has opened.
+/// </summary>
+public static class AlertIds
+{
+    /// <summary>The <see cref="IAlertGrain"/> key for a fingerprint: 16 hex digits of its SHA-256.</summary>
+    public static string GrainKey(string fingerprint)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(fingerprint), hash);
+        return Convert.ToHexStringLower(hash[..8]);
+    }
+
+    public static string Format(string grainKey, int sequence) => $"{grainKey}-{sequence}";
+
+    /// <summary>Splits an alert id into its grain key and sequence; false when it is not one.</summary>
+    public static bool TryParse(string? alertId, out string grainKey, out int sequence)
+    {
+        grainKey = "";
+        sequence = 0;
+        if (alertId is null) return false;
+        var dash = alertId.IndexOf('-');
+        if (dash != 16 || !int.TryParse(alertId.AsSpan(dash + 1), out sequence) || sequence < 1) return false;
+        foreach (var c in alertId.AsSpan(0, dash))
+        {
+            if (!char.IsAsciiHexDigitLower(c)) return false;
+        }
+
+        grainKey = alertId[..dash];
+        return true;
+    }
+}

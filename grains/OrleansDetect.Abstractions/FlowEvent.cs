@@ -1,0 +1,61 @@
+namespace OrleansDetect;
+
+/// <summary>Transport protocol of a flow; values are the IANA protocol numbers.</summary>
+public enum FlowProtocol : byte
+{
+    Icmp = 1,
+    Tcp = 6,
+    Udp = 17,
+}
+
+/// <summary>What became of a connection attempt.</summary>
+public enum FlowState : byte
+{
+    /// <summary>No answer (SYN without SYN-ACK, UDP without reply).</summary>
+    Attempted = 1,
+
+    /// <summary>Refused: TCP RST or ICMP unreachable.</summary>
+    Rejected = 2,
+
+    /// <summary>Handshake completed or data flowed both ways.</summary>
+    Established = 3,
+}
+
+/// <summary>
+/// One network flow seen by a monitored workload. The workload itself is not carried here: events travel
+/// grouped by workload (<see cref="WorkloadFlows"/>), so each grain call names it once.
+/// </summary>
+[GenerateSerializer, Immutable]
+public readonly record struct FlowEvent(
+    [property: Id(0)] long TimeMs,
+    [property: Id(1)] NetAddress Src,
+    [property: Id(2)] ushort SrcPort,
+    [property: Id(3)] NetAddress Dst,
+    [property: Id(4)] ushort DstPort,
+    [property: Id(5)] FlowProtocol Protocol,
+    [property: Id(6)] FlowState State,
+    [property: Id(7)] long Bytes,
+    [property: Id(8)] long Packets)
+{
+    /// <summary>Sweeps and scans count only failed attempts: completed handshakes from health checkers are not probes.</summary>
+    public bool IsFailed => State is FlowState.Attempted or FlowState.Rejected;
+}
+
+/// <summary>A batch's events for one workload.</summary>
+[GenerateSerializer, Immutable]
+public sealed record WorkloadFlows([property: Id(0)] string Workload, [property: Id(1)] FlowEvent[] Events);
+
+/// <summary>What a workload grain did with a batch.</summary>
+[GenerateSerializer, Immutable]
+public readonly record struct HostIngestResult(
+    [property: Id(0)] int Accepted,
+    [property: Id(1)] int Late,
+    [property: Id(2)] int Alerts);
+
+/// <summary>What the router did with a whole batch.</summary>
+[GenerateSerializer, Immutable]
+public readonly record struct IngestResult(
+    [property: Id(0)] int Accepted,
+    [property: Id(1)] int Late,
+    [property: Id(2)] int Workloads,
+    [property: Id(3)] int Alerts);

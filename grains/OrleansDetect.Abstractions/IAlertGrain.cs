@@ -1,0 +1,18 @@
+namespace OrleansDetect;
+
+/// <summary>
+/// Owns the alerts of one fingerprint (workload, type, port/target, scope): dedup within the suppression
+/// interval, escalation, persistence, and delivery to the sinks.
+/// </summary>
+public interface IAlertGrain : IGrainWithStringKey
+{
+    /// <summary>Opens or updates the alert for a detection; completes once the alert is persisted.</summary>
+    Task<AlertRecord> Report(Detection detection);
+
+    /// <summary>The alert with this id, if this grain holds it.</summary>
+    [Orleans.Concurrency.ReadOnly]
+    Task<AlertRecord?> Get(string alertId);
+
+    /// <summary>A sink confirms it delivered <paramref name="version"/> of an alert.</summary>
+    Task AcknowledgeSlack(string alertId, int version);
+}
