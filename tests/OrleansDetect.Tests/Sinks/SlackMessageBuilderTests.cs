@@ -1,0 +1,96 @@
+using System.Text.Json.Nodes;
+using OrleansDetect.Sinks;
+
+namespace OrleansDetect.Tests.Sinks;
+
+public class SlackMessageBuilderTests
+{
+    [Fact]
+    public void Message_has_header_fields_and_sample_targets()
+    {
+        var alert = SinkSamples.Alert(SinkSamples.PublicSweep() with { DuringLearning = true });
+        var message = SlackMessageBuilder.Build(alert, escalation: false);
+
+        Assert.Equal(alert.Title, (string?)message["text"]);
+        var blocks = message["blocks"]!.AsArray();
+        var header = blocks[0]!;
+        Assert.Equal("header", (string?)header["type"]);
+        Assert.Equal(":rotating_light: " + alert.Title, (string?)header["text"]!["text"]);
+
+        var fields = blocks[1]!["fields"]!.AsArray().Select(f => (string)f!["text"]!).ToList();
+        Assert.Contains("*Severity*\nhigh", fields);
+        Assert.Contains("*Workload*\nweb-1", fields);
+        Assert.Contains("*Port*\ntcp/22", fields);
+        Assert.Contains("*Scope*\npublic", fields);
+        Assert.Contains("*Distinct targets*\n200", fields);
+        Assert.Contains("*Window*\n2026-11-28T04:43:00Z – 2026-11-28T04:48:00Z UTC", fields);
+
+        var texts = AllTexts(message);
+        Assert.Contains(texts, t => t.Contains("`198.51.100.7` `203.0.113.9` `192.0.2.44`", StringComparison.Ordinal));
+        Assert.Contains(texts, t => t.Contains("during learning", StringComparison.Ordinal));
+        Assert.Contains(texts, t => t.Contains("T1595.001 Scanning IP Blocks", StringComparison.Ordinal) && t.Contains(alert.Id, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Workload_names_cannot_inject_markup()
+    {
+        var alert = SinkSamples.Alert(SinkSamples.PublicSweep(workload: "<b>evil & <!channel>"));
+        var message = SlackMessageBuilder.Build(alert, escalation: false);
+
+        var mrkdwn = AllTexts(message, "mrkdwn").Append((string)message["text"]!).ToList();
+        Assert.Contains(mrkdwn, t => t.Contains("&lt;b&gt;evil &amp; &lt;!channel&gt;", StringComparison.Ordinal));
+        Assert.DoesNotContain(mrkdwn, t => t.Contains("<b>", StringComparison.Ordinal) || t.Contains("<!channel>", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Escalation_says_so_in_the_header()
+    {
+        var alert = SinkSamples.Alert(SinkSamples.PublicSweep(), version: 2);
+        var header = (string)SlackMessageBuilder.Build(alert, escalation: true)["blocks"]![0]!["text"]!["text"]!;
+        Assert.StartsWith(":rotating_light: Escalated to HIGH: Port sweep: web-1", header, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void At_most_ten_sample_targets()
+    {
+        var targets = Enumerable.Range(1, 30).Select(i => $"198.51.100.{i}").ToArray();
+        var alert = SinkSamples.Alert(SinkSamples.PublicSweep() with { SampleTargets = targets });
+        var sampleText = AllTexts(SlackMessageBuilder.Build(alert, false)).Single(t => t.StartsWith("*Sample targets*", StringComparison.Ordinal));
+
+        Assert.Equal(10, sampleText.Count(c => c == '`') / 2);
+        Assert.Contains("20 more", sampleText, StringComparison.Ordinal);
+    }
+
+    private static List<string> AllTexts(JsonNode node, string? type = null)
+    {
+        var texts = new List<string>();
+        void Walk(JsonNode? n)
+        {
+            switch (n)
+            {
+                case JsonObject o:
+                    if (o["text"] is JsonValue v && v.TryGetValue<string>(out var s) && (type is null || (string?)o["type"] == type))
+                    {
+                        texts.Add(s);
+                    }
+
+                    foreach (var (_, child) in o)
+                    {
+                        Walk(child);
+                    }
+
+                    break;
+                case JsonArray a:
+                    foreach (var child in a)
+                    {
+                        Walk(child);
+                    }
+
+                    break;
+            }
+        }
+
+        Walk(node);
+        return texts;
+    }
+}
