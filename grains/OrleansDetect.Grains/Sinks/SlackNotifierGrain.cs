@@ -181,6 +181,13 @@ public sealed partial class SlackNotifierGrain(
             FirstBackoff.Ticks * (1L << Math.Min(_consecutiveFailures - 1, 16))));
         _notBefore = time.GetUtcNow() + backoff;
 
+        // A version that replaced this one mid-post was marked an escalation; the post failed, so the
+        // channel still has not seen the alert.
+        if (node.List is not null && !sent.Escalation && node.Value.Escalation)
+        {
+            node.Value = node.Value with { Escalation = false };
+        }
+
         // To the back: one message Slack keeps refusing must not hold up the others.
         if (node.List is not null && _queue.Count > 1)
         {

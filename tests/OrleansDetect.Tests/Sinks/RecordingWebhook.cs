@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace OrleansDetect.Tests.Sinks;
 
 /// <summary>A stand-in Slack incoming webhook: Kestrel on a free loopback port that records every POST.</summary>
-internal sealed class RecordingWebhook : IAsyncDisposable
+public sealed class RecordingWebhook : IAsyncDisposable
 {
     /// <summary>The part of the URL that is the credential; tests assert it never shows up in logs.</summary>
     public const string SecretPath = "services/T0TEST/B0TEST/s3cr3tW3bh00kT0k3n";
@@ -70,7 +70,7 @@ internal sealed class RecordingWebhook : IAsyncDisposable
 }
 
 /// <summary>Collects every log line and exception text, to check what a secret leaks into.</summary>
-internal sealed class CapturedLogs : ILoggerProvider
+public sealed class CapturedLogs : ILoggerProvider
 {
     public ConcurrentQueue<string> Lines { get; } = new();
 

@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Orleans.TestingHost;
+using OrleansDetect.Sinks;
+
+namespace OrleansDetect.Tests.Sinks;
+
+/// <summary>One silo with the Slack sink pointed at a loopback webhook that accepts everything.</summary>
+public sealed class SlackNotifierClusterFixture : IAsyncLifetime
+{
+    public static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(1);
+
+    public RecordingWebhook Webhook { get; private set; } = null!;
+
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public CapturedLogs SiloLogs { get; } = new();
+
+    public async Task InitializeAsync()
+    {
+        Webhook = await RecordingWebhook.StartAsync(_ => (200, null));
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.Options.ConfigureFileLogging = false;
+        builder.ConfigureSiloHost((_, host) =>
+        {
+            host.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Slack:WebhookUrl"] = Webhook.Url,
+                ["Slack:MinInterval"] = MinInterval.ToString(),
+            });
+            host.Logging.AddProvider(SiloLogs).SetMinimumLevel(LogLevel.Debug);
+            host.Services.AddSlackSink();
+        });
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        await Webhook.DisposeAsync();
+    }
+}
+
+public class SlackNotifierGrainTests(SlackNotifierClusterFixture fixture) : IClassFixture<SlackNotifierClusterFixture>
+{
+    private ISlackNotifierGrain Notifier => fixture.Cluster.Client.GetGrain<ISlackNotifierGrain>(ISlackNotifierGrain.DefaultKey);
+
+    [Fact]
+    public async Task Three_alerts_become_three_posts_spaced_by_the_minimum_interval()
+    {
+        var alerts = Enumerable.Range(1, 3)
+            .Select(i => SinkSamples.Alert(SinkSamples.PublicSweep($"spaced-{i}")))
+            .ToArray();
+        foreach (var alert in alerts)
+        {
+            await Notifier.Enqueue(alert);
+        }
+
+        var posts = await WaitForPosts(alerts.Select(a => a.Id).ToArray(), expected: 3);
+
+        Assert.Equal(alerts.Select(a => a.Id), posts.Select(p => p.AlertId));
+        for (var i = 1; i < posts.Count; i++)
+        {
+            var gap = Stopwatch.GetElapsedTime(posts[i - 1].Delivery.Timestamp, posts[i].Delivery.Timestamp);
+            Assert.True(gap >= SlackNotifierClusterFixture.MinInterval, $"posts {i - 1} and {i} only {gap.TotalMilliseconds} ms apart");
+        }
+
+        Assert.All(posts, p => Assert.DoesNotContain("Escalated", p.Header, StringComparison.Ordinal));
+        Assert.DoesNotContain(fixture.SiloLogs.Lines, line => line.Contains("s3cr3t", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_newer_version_replaces_the_queued_one()
+    {
+        var ahead = SinkSamples.Alert(SinkSamples.PublicSweep("dedup-ahead"));
+        var queued = SinkSamples.Alert(SinkSamples.PublicSweep("dedup-queued", distinct: 30, severity: Severity.Medium));
+        var newer = queued with { Version = 2, Severity = Severity.High, Evidence = queued.Evidence with { DistinctTargets = 150 } };
+        newer = newer with { Title = OrleansDetect.Alerts.AlertText.Title(newer.Evidence) };
+
+        // "ahead" occupies the sender for a MinInterval, so "queued" is still waiting when "newer" arrives.
+        await Notifier.Enqueue(ahead);
+        await Notifier.Enqueue(queued);
+        await Notifier.Enqueue(newer);
+        await Notifier.Enqueue(queued); // a stale version arriving late changes nothing
+
+        var posts = await WaitForPosts([ahead.Id, queued.Id], expected: 2);
+        await Task.Delay(SlackNotifierClusterFixture.MinInterval * 3);
+        posts = Posts([ahead.Id, queued.Id]);
+
+        Assert.Equal([ahead.Id, queued.Id], posts.Select(p => p.AlertId));
+        // The channel never saw version 1, so version 2 is announced as a new alert with the latest evidence.
+        Assert.Contains("150 public addresses", posts[1].Header, StringComparison.Ordinal);
+        Assert.DoesNotContain("Escalated", posts[1].Header, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_later_version_of_a_posted_alert_is_an_escalation()
+    {
+        var first = SinkSamples.Alert(SinkSamples.PublicSweep("escalates", distinct: 30, severity: Severity.Medium));
+        await Notifier.Enqueue(first);
+        await WaitForPosts([first.Id], expected: 1);
+
+        var escalated = first with { Version = 2, Severity = Severity.High };
+        await Notifier.Enqueue(escalated);
+        var posts = await WaitForPosts([first.Id], expected: 2);
+
+        Assert.StartsWith(":rotating_light: Escalated to HIGH:", posts[1].Header, StringComparison.Ordinal);
+    }
+
+    private async Task<List<Post>> WaitForPosts(string[] alertIds, int expected)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            var posts = Posts(alertIds);
+            if (posts.Count >= expected)
+            {
+                return posts;
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.Fail($"expected {expected} Slack posts, got {Posts(alertIds).Count}");
+        return [];
+    }
+
+    private List<Post> Posts(string[] alertIds)
+    {
+        var posts = new List<Post>();
+        foreach (var delivery in fixture.Webhook.Deliveries)
+        {
+            var message = JsonNode.Parse(delivery.Body)!;
+            var header = (string)message["blocks"]![0]!["text"]!["text"]!;
+            var context = (string)message["blocks"]!.AsArray().Last()!["elements"]![0]!["text"]!;
+            var id = alertIds.FirstOrDefault(a => context.Contains($"`{a}`", StringComparison.Ordinal));
+            if (id is not null)
+            {
+                posts.Add(new Post(id, header, delivery));
+            }
+        }
+
+        return posts;
+    }
+
+    private sealed record Post(string AlertId, string Header, RecordingWebhook.Delivery Delivery);
+}
