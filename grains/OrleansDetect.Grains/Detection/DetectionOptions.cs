@@ -31,10 +31,19 @@ public sealed class PortSweepOptions
 
     public int InternalThreshold { get; set; } = 100;
 
-    /// <summary>Internal threshold on <see cref="LateralMovementPorts"/>: remote shells, SMB, RDP, WinRM, Docker, etcd, Kubernetes.</summary>
+    /// <summary>Remote shells, SMB, RDP, WinRM, Docker, etcd, Kubernetes API and kubelet.</summary>
+    public static IReadOnlyList<int> DefaultLateralMovementPorts { get; } = [22, 23, 139, 445, 3389, 5985, 5986, 2375, 2376, 2379, 6443, 10250];
+
+    /// <summary>Internal threshold on the lateral-movement ports.</summary>
     public int LateralMovementThreshold { get; set; } = 25;
 
-    public int[] LateralMovementPorts { get; set; } = [22, 23, 139, 445, 3389, 5985, 5986, 2375, 2376, 2379, 6443, 10250];
+    /// <summary>
+    /// Replaces <see cref="DefaultLateralMovementPorts"/> when set. Null by default because the configuration
+    /// binder appends to an initialized array instead of replacing it.
+    /// </summary>
+    public int[]? LateralMovementPorts { get; set; }
+
+    public IReadOnlyList<int> EffectiveLateralMovementPorts => LateralMovementPorts ?? DefaultLateralMovementPorts;
 
     /// <summary>An internal sweep is high at this multiple of the internal threshold that applies to its port.</summary>
     public int InternalHighMultiplier { get; set; } = 4;
@@ -127,9 +136,9 @@ public sealed class PortSweepOptionsValidator : IValidateOptions<PortSweepOption
             check.Fail($"{nameof(options.MaxTargetsPerPort)} must not exceed {nameof(options.MaxTrackedTargets)}");
         }
 
-        for (var i = 0; i < options.LateralMovementPorts.Length; i++)
+        for (var i = 0; i < options.EffectiveLateralMovementPorts.Count; i++)
         {
-            if (options.LateralMovementPorts[i] is < 0 or > 65535)
+            if (options.EffectiveLateralMovementPorts[i] is < 0 or > 65535)
             {
                 check.Fail($"{nameof(options.LateralMovementPorts)}:{i} must be a port number 0-65535");
             }

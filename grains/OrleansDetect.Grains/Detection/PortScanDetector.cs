@@ -42,6 +42,7 @@ public sealed class PortScanDetector
     private readonly long _windowMs;
     private readonly long _pruneEveryMs;
     private readonly string _staticReason;
+    private readonly bool _enabled;
     private long _nextPruneAtMs = long.MinValue;
 
     public PortScanDetector(PortScanOptions options, NetworkScope scope)
@@ -49,6 +50,7 @@ public sealed class PortScanDetector
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(scope);
         _options = options;
+        _enabled = options.Enabled;
         _scope = scope;
         _clock = new EventClock(options.AllowedLateness);
         _windowMs = (long)options.Window.TotalMilliseconds;
@@ -83,7 +85,7 @@ public sealed class PortScanDetector
             _nextPruneAtMs = watermarkMs + _pruneEveryMs;
         }
 
-        if (e.IsFailed && e.Protocol != FlowProtocol.Icmp && _options.Enabled
+        if (e.IsFailed && e.Protocol != FlowProtocol.Icmp && _enabled
             && _scope.Classify(e.Dst) != TargetScope.NotATarget)
         {
             _windows.Add(new ScanTarget(e.Protocol, e.Dst), e.DstPort, e.TimeMs, _windowMs, watermarkMs);

@@ -51,6 +51,7 @@ public sealed class PortSweepDetector
     private readonly long _publicWindowMs;
     private readonly long _internalWindowMs;
     private readonly long _pruneEveryMs;
+    private readonly bool _enabled;
     private long _nextPruneAtMs = long.MinValue;
 
     public PortSweepDetector(PortSweepOptions options, NetworkScope scope)
@@ -58,9 +59,10 @@ public sealed class PortSweepDetector
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(scope);
         _options = options;
+        _enabled = options.Enabled;
         _scope = scope;
         _clock = new EventClock(options.AllowedLateness);
-        _lateralMovementPorts = [.. options.LateralMovementPorts];
+        _lateralMovementPorts = [.. options.EffectiveLateralMovementPorts];
         _publicWindowMs = (long)options.PublicWindow.TotalMilliseconds;
         _internalWindowMs = (long)options.InternalWindow.TotalMilliseconds;
 
@@ -96,7 +98,7 @@ public sealed class PortSweepDetector
             _nextPruneAtMs = watermarkMs + _pruneEveryMs;
         }
 
-        if (!e.IsFailed || !_options.Enabled)
+        if (!e.IsFailed || !_enabled)
         {
             return true;
         }

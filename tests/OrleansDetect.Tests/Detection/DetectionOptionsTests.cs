@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using OrleansDetect.Detectors;
 
 namespace OrleansDetect.Tests.DetectionLogic;
@@ -47,5 +50,29 @@ public class DetectionOptionsTests
         Assert.Contains("Detection:PortScan:Window must be positive", failures);
         Assert.Contains("Detection:PortScan:MediumThreshold must be positive", failures);
         Assert.Contains("Detection:PortScan:HighThreshold must be at least MediumThreshold (0)", failures);
+    }
+
+    [Fact]
+    public void Configuration_binds_and_bad_values_fail_naming_the_key()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Detection:InternalNetworks:0"] = "45.0.0.0/16",
+            ["Detection:PortSweep:PublicMediumThreshold"] = "30",
+            ["Detection:PortSweep:LateralMovementPorts:0"] = "2222",
+            ["Detection:PortScan:Window"] = "00:00:00",
+        }).Build();
+        using var provider = new ServiceCollection()
+            .AddSingleton<IConfiguration>(configuration)
+            .AddDetectionOptions()
+            .BuildServiceProvider();
+
+        var sweep = provider.GetRequiredService<IOptions<PortSweepOptions>>().Value;
+        Assert.Equal(30, sweep.PublicMediumThreshold);
+        Assert.Equal([2222], sweep.EffectiveLateralMovementPorts);
+        Assert.Equal(TargetScope.Internal, provider.GetRequiredService<NetworkScope>().Classify(NetAddress.Parse("45.0.1.2")));
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<PortScanOptions>>().Value);
+        Assert.Contains("Detection:PortScan:Window must be positive", error.Message, StringComparison.Ordinal);
     }
 }
