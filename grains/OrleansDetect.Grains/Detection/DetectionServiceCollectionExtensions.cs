@@ -1,0 +1,24 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace OrleansDetect.Detectors;
+
+public static class DetectionServiceCollectionExtensions
+{
+    /// <summary>
+    /// Binds <c>Detection:*</c> (internal networks, port sweep, port scan), validates it when the host starts so bad
+    /// settings stop the silo with a message naming the key, and registers the shared <see cref="NetworkScope"/>.
+    /// Detectors themselves are per workload: the workload grain creates them from these options.
+    /// </summary>
+    public static IServiceCollection AddDetectionOptions(this IServiceCollection services)
+    {
+        services.AddOptions<NetworkScopeOptions>().BindConfiguration(NetworkScopeOptions.SectionName).ValidateOnStart();
+        services.AddOptions<PortSweepOptions>().BindConfiguration(PortSweepOptions.SectionName).ValidateOnStart();
+        services.AddOptions<PortScanOptions>().BindConfiguration(PortScanOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<NetworkScopeOptions>, NetworkScopeOptionsValidator>();
+        services.AddSingleton<IValidateOptions<PortSweepOptions>, PortSweepOptionsValidator>();
+        services.AddSingleton<IValidateOptions<PortScanOptions>, PortScanOptionsValidator>();
+        services.AddSingleton(sp => NetworkScope.FromOptions(sp.GetRequiredService<IOptions<NetworkScopeOptions>>().Value));
+        return services;
+    }
+}

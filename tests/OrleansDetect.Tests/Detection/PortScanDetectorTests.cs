@@ -1,0 +1,125 @@
+using OrleansDetect.Detectors;
+using static OrleansDetect.Tests.DetectionLogic.Flows;
+
+namespace OrleansDetect.Tests.DetectionLogic;
+
+public class PortScanDetectorTests
+{
+    private static readonly NetAddress Target = NetAddress.Parse("198.51.100.7");
+
+    private static PortScanDetector NewDetector() => new(new PortScanOptions(), NetworkScope.Default);
+
+    private static void Scan(PortScanDetector detector, int ports, NetAddress target, long startMs = T0)
+    {
+        for (var i = 0; i < ports; i++)
+        {
+            Assert.True(detector.Observe(Failed(startMs + (i * 1_000), target, 1_000 + i)));
+        }
+    }
+
+    [Fact]
+    public void Fourteen_ports_are_not_a_scan()
+    {
+        var detector = NewDetector();
+        Scan(detector, 14, Target);
+        Assert.Empty(Collect(detector));
+    }
+
+    [Fact]
+    public void Fifteen_ports_are_a_medium_scan_with_evidence()
+    {
+        var detector = NewDetector();
+        Scan(detector, 15, Target);
+
+        var finding = Assert.Single(Collect(detector));
+        Assert.Equal(Target, finding.Target);
+        Assert.Equal(FlowProtocol.Tcp, finding.Protocol);
+        Assert.Equal(Severity.Medium, finding.Severity);
+        Assert.Equal(15, finding.DistinctPorts);
+        Assert.Equal(10, finding.SamplePorts.Length);
+        Assert.All(finding.SamplePorts, p => Assert.InRange(p, 1_000, 1_014));
+        Assert.Equal(T0, finding.WindowStartMs);
+        Assert.Equal(T0 + 14_000, finding.WindowEndMs);
+        Assert.Equal(15, finding.Threshold);
+        Assert.Equal(["T1046"], finding.Mitre);
+        Assert.Empty(Collect(detector));
+    }
+
+    [Fact]
+    public void A_hundred_ports_are_a_high_scan()
+    {
+        var detector = NewDetector();
+        Scan(detector, 100, NetAddress.Parse("10.0.0.5"));
+        Assert.Equal(Severity.High, Assert.Single(Collect(detector)).Severity);
+    }
+
+    [Fact]
+    public void Established_connections_and_multicast_targets_never_count()
+    {
+        var detector = NewDetector();
+        for (var i = 0; i < 50; i++)
+        {
+            detector.Observe(Established(T0 + i, Target, 1_000 + i));
+            detector.Observe(Failed(T0 + i, NetAddress.Parse("239.255.255.250"), 1_000 + i, FlowProtocol.Udp));
+            detector.Observe(Failed(T0 + i, NetAddress.Parse("ff02::fb"), 1_000 + i, FlowProtocol.Udp));
+        }
+
+        Assert.Empty(Collect(detector));
+        Assert.Equal(0, detector.TrackedPorts);
+    }
+
+    [Fact]
+    public void Events_beyond_lateness_are_rejected()
+    {
+        var detector = NewDetector();
+        Scan(detector, 14, Target, startMs: T0 + 300_000);
+        Assert.False(detector.Observe(Failed(T0, Target, 80)));
+        Assert.Equal(1, detector.LateEvents);
+        Assert.Empty(Collect(detector));
+    }
+
+    [Fact]
+    public void A_full_port_range_scan_stays_within_the_memory_bound()
+    {
+        var options = new PortScanOptions();
+        var detector = new PortScanDetector(options, NetworkScope.Default);
+        for (var port = 1; port <= 65_535; port++)
+        {
+            detector.Observe(Failed(T0 + port, Target, port));
+        }
+
+        Assert.True(detector.TrackedPorts <= options.MaxPortsPerTarget);
+        var finding = Assert.Single(Collect(detector));
+        Assert.True(finding.Saturated);
+        Assert.Equal(Severity.High, finding.Severity);
+    }
+
+    [Fact]
+    public void A_sweep_is_not_a_scan_and_a_scan_is_not_a_sweep()
+    {
+        var sweeps = new PortSweepDetector(new PortSweepOptions(), NetworkScope.Default);
+        var scans = NewDetector();
+
+        // A sweep: port 22 on 200 public addresses.
+        for (var i = 0; i < 200; i++)
+        {
+            var e = Failed(T0 + (i * 100), Public(i), 22);
+            sweeps.Observe(e);
+            scans.Observe(e);
+        }
+
+        Assert.Single(Collect(sweeps));
+        Assert.Empty(Collect(scans));
+
+        // A scan: 200 ports on one address.
+        for (var i = 0; i < 200; i++)
+        {
+            var e = Failed(T0 + 20_000 + (i * 100), Target, 2_000 + i);
+            sweeps.Observe(e);
+            scans.Observe(e);
+        }
+
+        Assert.Empty(Collect(sweeps));
+        Assert.Single(Collect(scans));
+    }
+}
