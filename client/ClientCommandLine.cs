@@ -15,6 +15,9 @@ internal static class ClientCommandLine
     /// <summary>Exit code when the command could not start (bad gateway URL and the like).</summary>
     public const int ExitUsage = 2;
 
+    /// <summary>Exit code after Ctrl+C (128 + SIGINT, as shells report it).</summary>
+    public const int ExitInterrupted = 130;
+
     private static readonly Option<string[]> GatewayOption = new("--gateway", "-g")
     {
         Description = "Gateway base URL; repeat it or give a comma-separated list to spread load round-robin (a failed request moves to the next)",
@@ -69,7 +72,7 @@ internal static class ClientCommandLine
             batchSize,
         };
 
-        command.SetAction(async (parseResult, cancellationToken) =>
+        command.SetAction((parseResult, cancellationToken) => Interruptible(error, cancellationToken, async () =>
         {
             using var target = CreateTarget(parseResult, error);
             if (target is null) return ExitUsage;
@@ -90,7 +93,7 @@ internal static class ClientCommandLine
                 return await new FlowFileSender(target, output, error)
                     .SendAsync(source, path == "-" ? "stdin" : path, parseResult.GetValue(batchSize), cancellationToken);
             }
-        });
+        }));
         return command;
     }
 
@@ -109,14 +112,14 @@ internal static class ClientCommandLine
             seed,
         };
 
-        command.SetAction(async (parseResult, cancellationToken) =>
+        command.SetAction((parseResult, cancellationToken) => Interruptible(error, cancellationToken, async () =>
         {
             using var target = CreateTarget(parseResult, error);
             if (target is null) return ExitUsage;
             var scenario = DemoScenario.Create(DateTimeOffset.UtcNow, parseResult.GetValue(prefix) ?? "", parseResult.GetValue(seed) ?? Random.Shared.Next());
             return await new DemoRun(target, output, error)
                 .RunAsync(scenario, parseResult.GetValue(batchSize), parseResult.GetValue(wait), cancellationToken);
-        });
+        }));
         return command;
     }
 
@@ -141,7 +144,7 @@ internal static class ClientCommandLine
             concurrency,
         };
 
-        command.SetAction(async (parseResult, cancellationToken) =>
+        command.SetAction((parseResult, cancellationToken) => Interruptible(error, cancellationToken, async () =>
         {
             using var target = CreateTarget(parseResult, error);
             if (target is null) return ExitUsage;
@@ -149,8 +152,21 @@ internal static class ClientCommandLine
                 parseResult.GetValue(workloads), parseResult.GetValue(rate), parseResult.GetValue(duration),
                 parseResult.GetValue(batchSize), parseResult.GetValue(concurrency));
             return await new LoadRun(target, settings, output).RunAsync(cancellationToken);
-        });
+        }));
         return command;
+    }
+
+    private static async Task<int> Interruptible(TextWriter error, CancellationToken cancellationToken, Func<Task<int>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            error.WriteLine("interrupted");
+            return ExitInterrupted;
+        }
     }
 
     private static Option<int> PositiveIntOption(string name, int defaultValue, string description)

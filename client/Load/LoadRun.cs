@@ -61,12 +61,18 @@ internal sealed class LoadRun(IIngestTarget target, LoadSettings settings, TextW
         var prober = Task.Run(() => ProbeLoopAsync(clock, stop.Token), CancellationToken.None);
         var reporter = Task.Run(() => ReportLoopAsync(clock, stop.Token), CancellationToken.None);
 
+        var sendingTime = settings.Duration;
+        var interrupted = false;
         try
         {
-            await Task.WhenAll(senders.Append(prober));
+            await Task.WhenAll(senders);
+            sendingTime = clock.Elapsed;
+            await prober;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            sendingTime = clock.Elapsed;
+            interrupted = true;
             output.WriteLine("interrupted");
         }
         finally
@@ -78,12 +84,13 @@ internal sealed class LoadRun(IIngestTarget target, LoadSettings settings, TextW
         var elapsed = clock.Elapsed;
         var accepted = Interlocked.Read(ref _accepted);
         output.WriteLine($"done in {elapsed.TotalSeconds:0.0} s: sent {Interlocked.Read(ref _sent):N0}, accepted {accepted:N0} " +
-                         $"({accepted / Math.Max(elapsed.TotalSeconds, 0.001):N0}/s), rejected {Interlocked.Read(ref _rejected):N0}, " +
+                         $"({accepted / Math.Max(sendingTime.TotalSeconds, 0.001):N0}/s while sending), rejected {Interlocked.Read(ref _rejected):N0}, " +
                          $"http errors {Interlocked.Read(ref _httpErrors)} (retries {Interlocked.Read(ref _retries)})");
         var summary = _latency.Summarize();
         output.WriteLine($"alert latency (POST start → visible in GET /api/v1/alerts): {summary}" +
                          (_sweepSendFailures > 0 ? $" ({_sweepSendFailures} sweeps could not be sent)" : ""));
 
+        if (interrupted) return ClientCommandLine.ExitInterrupted;
         if (Interlocked.Read(ref _httpErrors) > 0) return ExitHttpErrors;
         return Interlocked.Read(ref _rejected) > 0 || summary.Missed > 0 ? ExitRejectedOrMissed : ExitClean;
     }
