@@ -10,8 +10,8 @@ namespace OrleansDetect.Client;
 /// </summary>
 internal static class FlowLineWriter
 {
-    /// <summary>Upper bound of one line's length, given its host and addresses are already encoded.</summary>
-    public const int MaxFixedLength = 192;
+    /// <summary>Upper bound of a line's length without its host name: literals, two 45-character IPv6 addresses, two 20-digit counters.</summary>
+    public const int MaxFixedLength = 288;
 
     /// <summary>Length of an RFC 3339 UTC timestamp with milliseconds: 2026-11-28T04:47:57.123Z.</summary>
     public const int TimestampLength = 24;

@@ -100,6 +100,18 @@ public sealed class FlowLineFormatTests
         Assert.Equal(3, e.GetProperty("packets").GetInt64());
     }
 
+    [Fact]
+    public void The_longest_possible_line_fits()
+    {
+        var longest = NetAddress.Parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe");
+        var flow = new FlowLine(StartMs, "h", longest, 65535, longest, 65535, FlowProtocol.Icmp, FlowState.Established, long.MaxValue, long.MaxValue);
+        var body = new ArrayBufferWriter<byte>(1);
+
+        FlowLineWriter.Write(body, flow);
+
+        Assert.Equal(long.MaxValue, JsonDocument.Parse(body.WrittenMemory).RootElement.GetProperty("packets").GetInt64());
+    }
+
     [Theory]
     [InlineData("2026-11-28T04:47:57.123Z")]
     [InlineData("2028-02-29T23:59:59.999Z")]
