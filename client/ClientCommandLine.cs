@@ -1,0 +1,194 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using OrleansDetect.Client.Demo;
+using OrleansDetect.Client.Gateway;
+using OrleansDetect.Client.Load;
+using OrleansDetect.Client.Send;
+
+namespace OrleansDetect.Client;
+
+/// <summary>The <c>orleansdetect</c> command line: send, demo, load.</summary>
+internal static class ClientCommandLine
+{
+    public const string ApiKeyVariable = "ORLEANSDETECT_API_KEY";
+
+    /// <summary>Exit code when the command could not start (bad gateway URL and the like).</summary>
+    public const int ExitUsage = 2;
+
+    /// <summary>Exit code after Ctrl+C (128 + SIGINT, as shells report it).</summary>
+    public const int ExitInterrupted = 130;
+
+    private static readonly Option<string[]> GatewayOption = new("--gateway", "-g")
+    {
+        Description = "Gateway base URL; repeat it or give a comma-separated list to spread load round-robin (a failed request moves to the next)",
+        DefaultValueFactory = _ => [GatewaySettings.DefaultGateway.ToString().TrimEnd('/')],
+        Recursive = true,
+    };
+
+    // No DefaultValueFactory reading the environment: help would print the key as the default.
+    private static readonly Option<string?> ApiKeyOption = new("--api-key")
+    {
+        Description = $"API key sent as 'Authorization: Bearer <key>' (default: ${ApiKeyVariable}); never printed",
+        Recursive = true,
+    };
+
+    public static RootCommand Create(TextWriter output, TextWriter error)
+    {
+        var root = new RootCommand("OrleansDetect ingest client: send flow events to the detection cluster, run the demo, generate load.");
+        root.Options.Add(GatewayOption);
+        root.Options.Add(ApiKeyOption);
+        root.Subcommands.Add(CreateSendCommand(output, error));
+        root.Subcommands.Add(CreateDemoCommand(output, error));
+        root.Subcommands.Add(CreateLoadCommand(output, error));
+        return root;
+    }
+
+    /// <summary>
+    /// Builds the target the commands talk to from the global options; null (after printing why) when they are
+    /// unusable. This is where a direct Orleans-client target will be chosen.
+    /// </summary>
+    internal static IIngestTarget? CreateTarget(ParseResult parseResult, TextWriter error)
+    {
+        var gateways = GatewaySettings.ParseGateways(parseResult.GetValue(GatewayOption) ?? [], out var problem);
+        if (problem is not null)
+        {
+            error.WriteLine(problem);
+            return null;
+        }
+
+        var apiKey = parseResult.GetValue(ApiKeyOption);
+        if (string.IsNullOrEmpty(apiKey)) apiKey = Environment.GetEnvironmentVariable(ApiKeyVariable);
+        return new HttpGateway(new GatewaySettings(gateways, string.IsNullOrWhiteSpace(apiKey) ? null : apiKey.Trim()));
+    }
+
+    private static Command CreateSendCommand(TextWriter output, TextWriter error)
+    {
+        var file = new Argument<string>("file") { Description = "NDJSON file of flow events, or - for standard input" };
+        var batchSize = PositiveIntOption("--batch-size", 5000, "Lines per request (batches are cut on line boundaries)");
+        var command = new Command("send", "Send an NDJSON file (or stdin) to the gateway in batches and report rejected lines by file line number. " +
+                                          "Exit code: 0 all accepted, 1 some lines rejected, 2 transport or HTTP failure.")
+        {
+            file,
+            batchSize,
+        };
+
+        command.SetAction((parseResult, cancellationToken) => Interruptible(error, cancellationToken, async () =>
+        {
+            using var target = CreateTarget(parseResult, error);
+            if (target is null) return ExitUsage;
+            var path = parseResult.GetValue(file)!;
+            Stream source;
+            try
+            {
+                source = path == "-" ? Console.OpenStandardInput() : File.OpenRead(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                error.WriteLine($"cannot read {path}: {e.Message}");
+                return ExitUsage;
+            }
+
+            await using (source)
+            {
+                return await new FlowFileSender(target, output, error)
+                    .SendAsync(source, path == "-" ? "stdin" : path, parseResult.GetValue(batchSize), cancellationToken);
+            }
+        }));
+        return command;
+    }
+
+    private static Command CreateDemoCommand(TextWriter output, TextWriter error)
+    {
+        var prefix = new Option<string>("--prefix") { Description = "Prefix for the demo's workload names (isolates runs against one cluster)", DefaultValueFactory = _ => "" };
+        var batchSize = PositiveIntOption("--batch-size", 5000, "Events per request");
+        var wait = DurationOption("--wait", TimeSpan.FromSeconds(10), "How long to wait for the expected alerts");
+        var seed = new Option<int?>("--seed") { Description = "Seed of the scenario's randomness (default: a new one each run)" };
+        var command = new Command("demo", "Send a realistic mix of traffic with one public and one internal port sweep in it, then print the alerts " +
+                                          "it raised. Exits non-zero unless exactly the two expected alerts appear.")
+        {
+            prefix,
+            batchSize,
+            wait,
+            seed,
+        };
+
+        command.SetAction((parseResult, cancellationToken) => Interruptible(error, cancellationToken, async () =>
+        {
+            using var target = CreateTarget(parseResult, error);
+            if (target is null) return ExitUsage;
+            var scenario = DemoScenario.Create(DateTimeOffset.UtcNow, parseResult.GetValue(prefix) ?? "", parseResult.GetValue(seed) ?? Random.Shared.Next());
+            return await new DemoRun(target, output, error)
+                .RunAsync(scenario, parseResult.GetValue(batchSize), parseResult.GetValue(wait), cancellationToken);
+        }));
+        return command;
+    }
+
+    private static Command CreateLoadCommand(TextWriter output, TextWriter error)
+    {
+        var workloads = PositiveIntOption("--workloads", 100, "Number of synthetic workloads");
+        var rate = new Option<int>("--rate") { Description = "Events per second (0 = as fast as possible)", DefaultValueFactory = _ => 0 };
+        rate.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 0) r.AddError("--rate must be 0 or more");
+        });
+        var duration = DurationOption("--duration", TimeSpan.FromSeconds(30), "How long to run (30s, 2m, …)");
+        var batchSize = PositiveIntOption("--batch-size", 10_000, "Events per request (with --rate, at most ~100 ms of events)");
+        var concurrency = PositiveIntOption("--concurrency", 4, "Requests in flight");
+        var command = new Command("load", "Generate synthetic flows from many workloads and measure throughput and alert latency " +
+                                          "(one injected sweep per second, timed until its alert is visible).")
+        {
+            workloads,
+            rate,
+            duration,
+            batchSize,
+            concurrency,
+        };
+
+        command.SetAction((parseResult, cancellationToken) => Interruptible(error, cancellationToken, async () =>
+        {
+            using var target = CreateTarget(parseResult, error);
+            if (target is null) return ExitUsage;
+            var settings = new LoadSettings(
+                parseResult.GetValue(workloads), parseResult.GetValue(rate), parseResult.GetValue(duration),
+                parseResult.GetValue(batchSize), parseResult.GetValue(concurrency));
+            return await new LoadRun(target, settings, output).RunAsync(cancellationToken);
+        }));
+        return command;
+    }
+
+    private static async Task<int> Interruptible(TextWriter error, CancellationToken cancellationToken, Func<Task<int>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            error.WriteLine("interrupted");
+            return ExitInterrupted;
+        }
+    }
+
+    private static Option<int> PositiveIntOption(string name, int defaultValue, string description)
+    {
+        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1) r.AddError($"{name} must be at least 1");
+        });
+        return option;
+    }
+
+    private static Option<TimeSpan> DurationOption(string name, TimeSpan defaultValue, string description) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = r =>
+        {
+            var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : null;
+            if (DurationText.TryParse(text, out var value)) return value;
+            r.AddError($"{name}: '{text}' is not a duration (try 30s, 2m, 1h)");
+            return default;
+        },
+    };
+}

@@ -1,0 +1,238 @@
+namespace OrleansDetect.Client.Demo;
+
+/// <summary>An alert the demo scenario is built to raise.</summary>
+internal sealed record ExpectedAlert(string Workload, string Type, int Port, string Scope, Severity Severity, int DistinctTargets);
+
+/// <summary>
+/// A few minutes of realistic traffic from a handful of workloads, ending at "now" (event time), with
+/// exactly two sweeps in it and noise that stays below every threshold:
+/// <list type="bullet">
+/// <item>web-1 probes tcp/22 on 200 public addresses within two minutes (public sweep, ≥ 100 → high);</item>
+/// <item>build-agent-1 probes tcp/445 on 40 internal addresses (lateral-movement port, ≥ 25 → medium);</item>
+/// <item>below threshold: web-2 fails to 20 public addresses on tcp/23 (public needs 25), db-1 to 20 internal on
+/// tcp/3389 (lateral needs 25), monitor-1 to 60 internal on tcp/8080 (internal needs 100), cache-1 on 10 ports of
+/// one host (a scan needs 15), and a few refused connections;</item>
+/// <item>monitor-1's health checks reach 60 hosts on tcp/9100, but they complete, so they are not probes.</item>
+/// </list>
+/// Addresses outside the workloads' own 10.x networks come from documentation and benchmarking ranges:
+/// they are only data in events.
+/// </summary>
+internal sealed class DemoScenario
+{
+    public const string PublicSweeper = "web-1";
+    public const string InternalSweeper = "build-agent-1";
+    public const ushort PublicSweepPort = 22;
+    public const ushort InternalSweepPort = 445;
+    public const int PublicSweepTargets = 200;
+    public const int InternalSweepTargets = 40;
+
+    /// <summary>The scenario covers this much event time before "now".</summary>
+    public static readonly TimeSpan Span = TimeSpan.FromMinutes(4);
+
+    private static readonly (string Name, NetAddress Address)[] WorkloadAddresses =
+    [
+        ("web-1", NetAddress.FromV4(10, 0, 1, 11)),
+        ("web-2", NetAddress.FromV4(10, 0, 1, 12)),
+        ("db-1", NetAddress.FromV4(10, 0, 2, 10)),
+        ("cache-1", NetAddress.FromV4(10, 0, 4, 7)),
+        (InternalSweeper, NetAddress.FromV4(10, 0, 7, 21)),
+        ("monitor-1", NetAddress.FromV4(10, 0, 9, 5)),
+    ];
+
+    private static readonly NetAddress[] Resolvers = [NetAddress.FromV4(10, 0, 0, 2), NetAddress.FromV4(10, 0, 0, 3)];
+    private static readonly (NetAddress Address, ushort Port) Postgres = (NetAddress.FromV4(10, 0, 2, 10), 5432);
+    private static readonly (NetAddress Address, ushort Port) Redis = (NetAddress.FromV4(10, 0, 4, 7), 6379);
+    private static readonly (NetAddress Address, ushort Port) InternalApi = (NetAddress.FromV4(10, 0, 5, 5), 8443);
+    private static readonly (NetAddress Address, ushort Port) Queue = (NetAddress.FromV4(10, 0, 6, 8), 5672);
+    private static readonly (NetAddress Address, ushort Port) PaymentsApi = (NetAddress.FromV4(192, 0, 2, 10), 443);
+    private static readonly (NetAddress Address, ushort Port) MapsApi = (NetAddress.FromV4(192, 0, 2, 20), 443);
+    private static readonly (NetAddress Address, ushort Port) PackageRegistry = (NetAddress.FromV4(192, 0, 2, 44), 443);
+    private static readonly (NetAddress Address, ushort Port) ObjectStore = (NetAddress.FromV4(198, 18, 0, 5), 443);
+
+    private readonly Random _random;
+    private readonly long _startMs;
+    private readonly long _endMs;
+    private readonly List<FlowLine> _events = [];
+    private ushort _nextSourcePort = 40000;
+
+    private DemoScenario(DateTimeOffset now, string prefix, int seed)
+    {
+        Prefix = prefix;
+        Now = now;
+        _random = new Random(seed);
+        _endMs = now.ToUnixTimeMilliseconds();
+        _startMs = _endMs - (long)Span.TotalMilliseconds;
+        Workloads = [.. WorkloadAddresses.Select(w => prefix + w.Name)];
+        ExpectedAlerts =
+        [
+            new(prefix + PublicSweeper, DetectionTypes.PortSweep, PublicSweepPort, Scopes.Public, Severity.High, PublicSweepTargets),
+            new(prefix + InternalSweeper, DetectionTypes.PortSweep, InternalSweepPort, Scopes.Internal, Severity.Medium, InternalSweepTargets),
+        ];
+    }
+
+    public string Prefix { get; }
+
+    public DateTimeOffset Now { get; }
+
+    /// <summary>Workload names, with the prefix.</summary>
+    public IReadOnlyList<string> Workloads { get; }
+
+    /// <summary>All events, in event-time order (the order a flow log would have them).</summary>
+    public IReadOnlyList<FlowLine> Events => _events;
+
+    public IReadOnlyList<ExpectedAlert> ExpectedAlerts { get; }
+
+    /// <summary>Builds the scenario ending at <paramref name="now"/>; the same seed gives the same events.</summary>
+    public static DemoScenario Create(DateTimeOffset now, string prefix = "", int seed = 1)
+    {
+        var scenario = new DemoScenario(now, prefix, seed);
+        scenario.AddNormalTraffic();
+        scenario.AddHealthChecks();
+        scenario.AddPublicSweep();
+        scenario.AddInternalSweep();
+        scenario.AddNoise();
+        scenario._events.Sort((a, b) => a.TimeMs.CompareTo(b.TimeMs));
+        return scenario;
+    }
+
+    private void AddNormalTraffic()
+    {
+        var services = new Dictionary<string, (NetAddress, ushort)[]>
+        {
+            ["web-1"] = [Postgres, Redis, InternalApi, PaymentsApi, MapsApi],
+            ["web-2"] = [Postgres, Redis, InternalApi, PaymentsApi, MapsApi],
+            ["db-1"] = [ObjectStore, Queue],
+            ["cache-1"] = [Queue],
+            [InternalSweeper] = [PackageRegistry, ObjectStore, InternalApi],
+            ["monitor-1"] = [InternalApi, Queue],
+        };
+
+        foreach (var (name, _) in WorkloadAddresses)
+        {
+            // A connection every ~2 s and a DNS lookup every ~4 s, spread over the whole span.
+            for (var t = _startMs + _random.Next(2000); t < _endMs; t += 500 + _random.Next(3000))
+            {
+                var (address, port) = services[name][_random.Next(services[name].Length)];
+                Add(name, t, address, port, FlowProtocol.Tcp, FlowState.Established);
+            }
+
+            for (var t = _startMs + _random.Next(4000); t < _endMs; t += 1000 + _random.Next(6000))
+            {
+                Add(name, t, Resolvers[_random.Next(Resolvers.Length)], 53, FlowProtocol.Udp, FlowState.Established);
+            }
+        }
+    }
+
+    /// <summary>monitor-1 scrapes 60 node exporters every 15 s: wide fan-out on one port, but every connection completes.</summary>
+    private void AddHealthChecks()
+    {
+        for (var round = _startMs + _random.Next(15_000); round < _endMs; round += 15_000)
+        {
+            for (var host = 1; host <= 60; host++)
+            {
+                var t = Math.Min(round + _random.Next(1000), _endMs - 1);
+                Add("monitor-1", t, NetAddress.FromV4(10, 0, 10, (byte)host), 9100, FlowProtocol.Tcp, FlowState.Established);
+            }
+        }
+    }
+
+    /// <summary>200 public addresses on tcp/22 within two minutes; some get a SYN retransmission.</summary>
+    private void AddPublicSweep()
+    {
+        var targets = new List<NetAddress>();
+        for (byte host = 1; host <= 254; host++)
+        {
+            targets.Add(NetAddress.FromV4(198, 51, 100, host));
+            targets.Add(NetAddress.FromV4(203, 0, 113, host));
+        }
+
+        var start = _endMs - 170_000 + _random.Next(20_000);
+        foreach (var target in Pick(targets, PublicSweepTargets))
+        {
+            var t = start + _random.Next(120_000);
+            Add(PublicSweeper, t, target, PublicSweepPort, FlowProtocol.Tcp, FlowState.Attempted);
+            if (_random.Next(5) == 0) Add(PublicSweeper, t + 1000, target, PublicSweepPort, FlowProtocol.Tcp, FlowState.Attempted);
+        }
+    }
+
+    /// <summary>40 internal addresses on tcp/445 within about three minutes; hosts with SMB closed refuse.</summary>
+    private void AddInternalSweep()
+    {
+        var targets = new List<NetAddress>();
+        for (var x = 0; x < 4; x++)
+        {
+            for (var y = 1; y <= 254; y++) targets.Add(NetAddress.FromV4(10, 20, (byte)x, (byte)y));
+        }
+
+        var start = _endMs - 200_000 + _random.Next(10_000);
+        foreach (var target in Pick(targets, InternalSweepTargets))
+        {
+            var state = _random.Next(3) == 0 ? FlowState.Rejected : FlowState.Attempted;
+            Add(InternalSweeper, start + _random.Next(170_000), target, InternalSweepPort, FlowProtocol.Tcp, state);
+        }
+    }
+
+    private void AddNoise()
+    {
+        // web-2: a misconfigured legacy client trying telnet on 20 public addresses (public sweeps start at 25).
+        FailToMany("web-2", count: 20, 23, Range(1, 254).Select(h => NetAddress.FromV4(203, 0, 113, (byte)h)));
+
+        // db-1: an admin script trying RDP on 20 internal hosts (lateral-movement ports start at 25).
+        FailToMany("db-1", count: 20, 3389, Range(1, 254).Select(h => NetAddress.FromV4(10, 0, 12, (byte)h)));
+
+        // monitor-1: HTTP checks on 60 internal hosts where the service is down (other internal ports start at 100).
+        FailToMany("monitor-1", count: 60, 8080, Range(1, 254).Select(h => NetAddress.FromV4(10, 0, 11, (byte)h)));
+
+        // cache-1: a client library walking 10 ports of one host (a port scan starts at 15 ports).
+        foreach (var port in Pick(Range(8000, 8099).ToList(), 10))
+        {
+            Add("cache-1", RandomTime(), InternalApi.Address, (ushort)port, FlowProtocol.Tcp, FlowState.Rejected);
+        }
+
+        // Refused connections here and there: a restarting database, a busy queue, a registry hiccup.
+        for (var i = 0; i < 3; i++) Add("web-2", RandomTime(), Postgres.Address, Postgres.Port, FlowProtocol.Tcp, FlowState.Rejected);
+        for (var i = 0; i < 2; i++) Add("db-1", RandomTime(), Queue.Address, Queue.Port, FlowProtocol.Tcp, FlowState.Rejected);
+        Add(InternalSweeper, RandomTime(), PackageRegistry.Address, PackageRegistry.Port, FlowProtocol.Tcp, FlowState.Rejected);
+        Add("web-1", RandomTime(), Redis.Address, Redis.Port, FlowProtocol.Tcp, FlowState.Rejected);
+    }
+
+    private void FailToMany(string workload, int count, ushort port, IEnumerable<NetAddress> candidates)
+    {
+        foreach (var target in Pick(candidates.ToList(), count))
+        {
+            var state = _random.Next(4) == 0 ? FlowState.Rejected : FlowState.Attempted;
+            Add(workload, RandomTime(), target, port, FlowProtocol.Tcp, state);
+        }
+    }
+
+    private void Add(string workload, long timeMs, NetAddress dst, ushort port, FlowProtocol protocol, FlowState state)
+    {
+        var src = WorkloadAddresses.First(w => w.Name == workload).Address;
+        var (bytes, packets) = state switch
+        {
+            FlowState.Established => ((long)_random.Next(400, 250_000), (long)_random.Next(4, 200)),
+            FlowState.Rejected => (100L, 2L),
+            _ => (60L * (1 + _random.Next(2)), 1L),
+        };
+        if (protocol == FlowProtocol.Udp) (bytes, packets) = (_random.Next(70, 400), 2);
+        _events.Add(new FlowLine(timeMs, Prefix + workload, src, NextSourcePort(), dst, port, protocol, state, bytes, packets));
+    }
+
+    private ushort NextSourcePort()
+    {
+        // Ephemeral ports, wrapping inside the Linux default range.
+        _nextSourcePort = (ushort)(_nextSourcePort >= 60999 ? 32768 : _nextSourcePort + 1 + _random.Next(7));
+        return _nextSourcePort;
+    }
+
+    private long RandomTime() => _startMs + _random.NextInt64(_endMs - _startMs);
+
+    private List<T> Pick<T>(List<T> candidates, int count)
+    {
+        var shuffled = candidates.ToArray();
+        _random.Shuffle(shuffled);
+        return [.. shuffled.Take(count)];
+    }
+
+    private static IEnumerable<int> Range(int first, int last) => Enumerable.Range(first, last - first + 1);
+}
