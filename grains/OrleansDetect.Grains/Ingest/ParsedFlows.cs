@@ -1,0 +1,36 @@
+namespace OrleansDetect.Ingest;
+
+/// <summary>The outcome of parsing one ingest request body.</summary>
+public sealed class ParsedFlows
+{
+    internal static readonly ParsedFlows Empty = new([], 0, 0, [], isEmpty: true);
+
+    internal ParsedFlows(WorkloadFlows[] batches, int accepted, int rejected, IReadOnlyList<LineError> errors, bool isEmpty)
+    {
+        Batches = batches;
+        Accepted = accepted;
+        Rejected = rejected;
+        Errors = errors;
+        IsEmpty = isEmpty;
+    }
+
+    /// <summary>Valid events grouped by workload, workloads in first-seen order, events in body order within a workload.</summary>
+    public WorkloadFlows[] Batches { get; }
+
+    /// <summary>Number of valid events (the sum of all batches' lengths).</summary>
+    public int Accepted { get; }
+
+    /// <summary>Number of lines (or array elements) that were rejected, including those beyond <see cref="Errors"/>' cap.</summary>
+    public int Rejected { get; }
+
+    /// <summary>The first rejected lines' errors, in body order, capped at the parser's <c>maxErrorsReported</c>.</summary>
+    public IReadOnlyList<LineError> Errors { get; }
+
+    /// <summary>The body held no lines or array elements at all (only whitespace, or <c>[]</c>).</summary>
+    public bool IsEmpty { get; }
+}
+
+/// <summary>Why one line was rejected.</summary>
+/// <param name="Line">1-based NDJSON line number, or the 1-based element index when the body is a JSON array.</param>
+/// <param name="Error">What is wrong, naming the field.</param>
+public readonly record struct LineError(int Line, string Error);
