@@ -28,7 +28,7 @@ public static class Scopes
 /// fingerprint. Counts describe the window at the time of the finding.
 /// </summary>
 [GenerateSerializer, Immutable]
-public sealed record Detection
+public sealed record DetectionReport
 {
     [Id(0)] public required string Workload { get; init; }
     [Id(1)] public required string Type { get; init; }
@@ -81,7 +81,7 @@ public sealed record AlertRecord
     /// <summary>Bumped on every change; sinks acknowledge the version they delivered.</summary>
     [Id(9)] public required int Version { get; init; }
     /// <summary>The latest evidence (targets accumulate across updates).</summary>
-    [Id(10)] public required Detection Evidence { get; init; }
+    [Id(10)] public required DetectionReport Evidence { get; init; }
 
     public string Type => Evidence.Type;
     public string Workload => Evidence.Workload;

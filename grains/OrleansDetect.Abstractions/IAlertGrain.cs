@@ -7,7 +7,7 @@ namespace OrleansDetect;
 public interface IAlertGrain : IGrainWithStringKey
 {
     /// <summary>Opens or updates the alert for a detection; completes once the alert is persisted.</summary>
-    Task<AlertRecord> Report(Detection detection);
+    Task<AlertRecord> Report(DetectionReport detection);
 
     /// <summary>The alert with this id, if this grain holds it.</summary>
     [Orleans.Concurrency.ReadOnly]

@@ -46,10 +46,10 @@ public static class AlertText
         MitreName(techniqueId) is { } name ? $"{techniqueId} {name}" : techniqueId;
 
     /// <summary>"tcp/22".</summary>
-    public static string PortLabel(Detection d) =>
-        string.Create(CultureInfo.InvariantCulture, $"{Detection.ProtocolName(d.Protocol)}/{d.Port}");
+    public static string PortLabel(DetectionReport d) =>
+        string.Create(CultureInfo.InvariantCulture, $"{DetectionReport.ProtocolName(d.Protocol)}/{d.Port}");
 
-    public static string Title(Detection d)
+    public static string Title(DetectionReport d)
     {
         var targets = CountText(d);
         return d.Type switch
@@ -57,7 +57,7 @@ public static class AlertText
             DetectionTypes.PortSweep =>
                 $"Port sweep: {d.Workload} probed {PortLabel(d)} on {targets} {ScopeWord(d.Scope)} addresses",
             DetectionTypes.PortScan =>
-                $"Port scan: {d.Workload} probed {targets} {Detection.ProtocolName(d.Protocol)} ports on {d.Scope}",
+                $"Port scan: {d.Workload} probed {targets} {DetectionReport.ProtocolName(d.Protocol)} ports on {d.Scope}",
             DetectionTypes.UnusualEncryptedDns => EncryptedDnsTitle(d),
             _ => $"{d.Type}: {d.Workload} {PortLabel(d)} {d.Scope} ({targets} distinct targets)",
         };
@@ -120,12 +120,12 @@ public static class AlertText
 
     public static string Iso(long unixMs) => Iso(DateTimeOffset.FromUnixTimeMilliseconds(unixMs));
 
-    internal static bool IsSaturated(Detection d) =>
+    internal static bool IsSaturated(DetectionReport d) =>
         d.Evidence?.GetValueOrDefault(SaturatedEvidenceKey) is { } value &&
         string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>"200", or "at least 200" when the window stopped counting at its cap.</summary>
-    internal static string CountText(Detection d)
+    internal static string CountText(DetectionReport d)
     {
         var count = d.DistinctTargets.ToString(CultureInfo.InvariantCulture);
         return IsSaturated(d) ? $"at least {count}" : count;
@@ -138,7 +138,7 @@ public static class AlertText
         _ => scope,
     };
 
-    private static string EncryptedDnsTitle(Detection d)
+    private static string EncryptedDnsTitle(DetectionReport d)
     {
         var flavour = (d.Protocol, d.Port) switch
         {

@@ -159,6 +159,13 @@ internal sealed class SlidingDistinctWindows<TGroup, TMember>
                 continue;
             }
 
+            // Everything the last report counted has left the window since: this is a new sweep, even if the
+            // window refilled within the same batch and never looked drained to a judgement.
+            if (state.ReportedSeverity != 0 && watermarkMs >= state.ReportedExpiresAtMs)
+            {
+                state.ForgetReport();
+            }
+
             var severity = state.Distinct >= applies.High ? Severity.High : Severity.Medium;
             if (state.ReportedSeverity != 0 && severity <= state.ReportedSeverity && state.Distinct <= state.ReportedDistinct)
             {
@@ -167,6 +174,7 @@ internal sealed class SlidingDistinctWindows<TGroup, TMember>
 
             state.ReportedSeverity = severity > state.ReportedSeverity ? severity : state.ReportedSeverity;
             state.ReportedDistinct = state.Distinct;
+            state.ReportedExpiresAtMs = stats.LatestLeavesAtMs;
             reports.Add(new WindowReport<TGroup, TMember>(
                 stats.Group,
                 severity,
@@ -250,6 +258,7 @@ internal sealed class SlidingDistinctWindows<TGroup, TMember>
         public int SampleCount { get; private set; }
         public int Attempts { get; private set; }
         public long EarliestLeavesAtMs { get; private set; }
+        public long LatestLeavesAtMs { get; private set; }
 
         public void Reset(TGroup group)
         {
@@ -257,6 +266,7 @@ internal sealed class SlidingDistinctWindows<TGroup, TMember>
             SampleCount = 0;
             Attempts = 0;
             EarliestLeavesAtMs = long.MaxValue;
+            LatestLeavesAtMs = long.MinValue;
         }
 
         public void Add(TMember member, Member entry)
@@ -268,6 +278,7 @@ internal sealed class SlidingDistinctWindows<TGroup, TMember>
 
             Attempts += entry.Attempts;
             EarliestLeavesAtMs = Math.Min(EarliestLeavesAtMs, entry.LeavesAtMs);
+            LatestLeavesAtMs = Math.Max(LatestLeavesAtMs, entry.LeavesAtMs);
         }
     }
 
@@ -287,6 +298,9 @@ internal sealed class SlidingDistinctWindows<TGroup, TMember>
         public Severity ReportedSeverity;
         public int ReportedDistinct;
 
+        /// <summary>When every member counted by the last report will have left the window (barring refreshes).</summary>
+        public long ReportedExpiresAtMs;
+
         /// <summary>1-based index into the current judgement's candidates; 0 when not a candidate.</summary>
         public int Candidate;
 
@@ -294,6 +308,7 @@ internal sealed class SlidingDistinctWindows<TGroup, TMember>
         {
             ReportedSeverity = 0;
             ReportedDistinct = 0;
+            ReportedExpiresAtMs = 0;
             Saturated = false;
         }
     }

@@ -7,7 +7,7 @@ internal static class SinkSamples
 {
     public static readonly DateTimeOffset Raised = new(2026, 11, 28, 4, 48, 0, TimeSpan.Zero);
 
-    public static Detection PublicSweep(string workload = "web-1", int distinct = 200, Severity severity = Severity.High) => new()
+    public static DetectionReport PublicSweep(string workload = "web-1", int distinct = 200, Severity severity = Severity.High) => new()
     {
         Workload = workload,
         Type = DetectionTypes.PortSweep,
@@ -25,7 +25,7 @@ internal static class SinkSamples
         FailedAttempts = 240,
     };
 
-    public static Detection PortScan(string workload = "web-1") => PublicSweep(workload) with
+    public static DetectionReport PortScan(string workload = "web-1") => PublicSweep(workload) with
     {
         Type = DetectionTypes.PortScan,
         Severity = Severity.Medium,
@@ -37,7 +37,7 @@ internal static class SinkSamples
         Mitre = ["T1046"],
     };
 
-    public static AlertRecord Alert(Detection d, int sequence = 1, int version = 1, DateTimeOffset? raised = null)
+    public static AlertRecord Alert(DetectionReport d, int sequence = 1, int version = 1, DateTimeOffset? raised = null)
     {
         var at = raised ?? Raised;
         return new AlertRecord

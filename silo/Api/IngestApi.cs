@@ -1,0 +1,170 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using OrleansDetect.Ingest;
+using OrleansDetect.Silo.Hosting;
+
+namespace OrleansDetect.Silo.Api;
+
+/// <summary><c>POST /api/v1/flows</c>: NDJSON or a JSON array of flow events.</summary>
+public static class IngestApi
+{
+    private static readonly string[] AcceptedMediaTypes =
+        ["application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines", "application/json"];
+
+    public static IEndpointRouteBuilder MapIngestApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/v1/flows", PostFlows)
+            .WithName("PostFlows")
+            .DisableAntiforgery();
+        return app;
+    }
+
+    /// <summary>What the gateway answers for an accepted body.</summary>
+    public sealed record IngestResponse(int Accepted, int Rejected, int Late, IReadOnlyList<LineErrorResponse> Errors);
+
+    public sealed record LineErrorResponse(int Line, string Error);
+
+    internal static async Task<Results<Accepted<IngestResponse>, ProblemHttpResult>> PostFlows(
+        HttpContext context,
+        IGrainFactory grains,
+        ApiKeyCheck keys,
+        IOptions<IngestOptions> options,
+        CancellationToken cancellationToken)
+    {
+        var request = context.Request;
+        if (!keys.IsAuthorized(request))
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            return Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "Ingest needs 'Authorization: Bearer <key>' with a configured API key.");
+        }
+
+        if (!IsAcceptedMediaType(request.ContentType))
+        {
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
+                $"Send flow events as application/x-ndjson (one JSON object per line) or application/json (an array); got '{request.ContentType ?? "none"}'.");
+        }
+
+        var limit = options.Value.MaxBodyBytes;
+        if (request.ContentLength > limit) return TooLarge(limit);
+
+        // Our own limit replaces Kestrel's default (30 MB) so the configured size is the only one that applies.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = null;
+        }
+
+        var body = await ReadBodyAsync(request.BodyReader, limit, cancellationToken);
+        if (body is null) return TooLarge(limit);
+
+        ParsedFlows parsed;
+        try
+        {
+            parsed = new FlowParser(options.Value.MaxErrorsReported).Parse(body.Memory.Span);
+        }
+        finally
+        {
+            body.Dispose();
+        }
+
+        if (parsed.IsEmpty)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Empty body", "The request body holds no flow events.");
+        }
+
+        var late = 0;
+        if (parsed.Batches.Length > 0)
+        {
+            var result = await grains.GetGrain<IIngestRouterGrain>(0).Ingest(parsed.Batches);
+            late = result.Late;
+        }
+
+        var errors = parsed.Errors.Select(e => new LineErrorResponse(e.Line, e.Error)).ToArray();
+        return TypedResults.Accepted((string?)null, new IngestResponse(parsed.Accepted, parsed.Rejected, late, errors));
+    }
+
+    private static bool IsAcceptedMediaType(string? contentType)
+    {
+        if (string.IsNullOrEmpty(contentType)) return false;
+        var mediaType = contentType.AsSpan();
+        var semicolon = mediaType.IndexOf(';');
+        if (semicolon >= 0) mediaType = mediaType[..semicolon];
+        mediaType = mediaType.Trim();
+        foreach (var accepted in AcceptedMediaTypes)
+        {
+            if (mediaType.Equals(accepted, StringComparison.OrdinalIgnoreCase)) return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Reads the whole body into a pooled buffer; null when it exceeds <paramref name="limit"/>.</summary>
+    private static async Task<PooledBody?> ReadBodyAsync(PipeReader reader, long limit, CancellationToken cancellationToken)
+    {
+        var buffer = new PooledBody();
+        try
+        {
+            while (true)
+            {
+                var read = await reader.ReadAsync(cancellationToken);
+                if (buffer.Length + read.Buffer.Length > limit)
+                {
+                    reader.AdvanceTo(read.Buffer.End);
+                    buffer.Dispose();
+                    return null;
+                }
+
+                buffer.Append(read.Buffer);
+                reader.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted) return buffer;
+            }
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+    }
+
+    private static ProblemHttpResult TooLarge(long limit) =>
+        Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", $"The body exceeds the {limit} byte limit (Ingest:MaxBodyBytes); split it into smaller batches.");
+
+    internal static ProblemHttpResult Problem(int status, string title, string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: status, title: title);
+
+    /// <summary>A growable body buffer rented from the shared pool.</summary>
+    private sealed class PooledBody : IDisposable
+    {
+        private byte[] _array;
+
+        public PooledBody() => _array = ArrayPool<byte>.Shared.Rent(64 * 1024);
+
+        public int Length { get; private set; }
+
+        public ReadOnlyMemory<byte> Memory => _array.AsMemory(0, Length);
+
+        public void Append(in ReadOnlySequence<byte> data)
+        {
+            var needed = Length + (int)data.Length;
+            if (needed > _array.Length)
+            {
+                var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _array.Length * 2));
+                _array.AsSpan(0, Length).CopyTo(bigger);
+                ArrayPool<byte>.Shared.Return(_array);
+                _array = bigger;
+            }
+
+            data.CopyTo(_array.AsSpan(Length));
+            Length = needed;
+        }
+
+        public void Dispose()
+        {
+            if (_array.Length > 0) ArrayPool<byte>.Shared.Return(_array);
+            _array = [];
+            Length = 0;
+        }
+    }
+}

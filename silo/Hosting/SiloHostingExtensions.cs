@@ -1,0 +1,63 @@
+using Orleans.Configuration;
+using Orleans.Storage;
+using OrleansDetect.Grains;
+using StackExchange.Redis;
+
+namespace OrleansDetect.Silo.Hosting;
+
+/// <summary>Wires Orleans, storage, detection settings and sinks into the silo host.</summary>
+public static class SiloHostingExtensions
+{
+    public const string RedisConnectionName = "redis";
+
+    public static WebApplicationBuilder AddOrleansDetectSilo(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var services = builder.Services;
+
+        services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddDetectionServices();
+        services.AddSingleton<ApiKeyCheck>();
+        services.AddProblemDetails();
+        services.AddHealthChecks().AddCheck<ClusterReadinessCheck>("cluster", tags: ["ready"]);
+
+        builder.UseOrleans(silo =>
+        {
+            var redis = configuration.GetConnectionString(RedisConnectionName);
+            if (!string.IsNullOrWhiteSpace(redis))
+            {
+                var redisOptions = ConfigurationOptions.Parse(redis);
+                silo.UseRedisClustering(o => o.ConfigurationOptions = redisOptions.Clone());
+                foreach (var name in new[] { StorageNames.Alerts, StorageNames.Baselines })
+                {
+                    silo.AddRedisGrainStorage(name, options => options.Configure<IServiceProvider>((o, sp) =>
+                    {
+                        o.ConfigurationOptions = redisOptions.Clone();
+                        // The Orleans binary serializer keys fields by [Id], not by .NET type name,
+                        // so renaming a state class or adding a field does not orphan stored state.
+                        o.GrainStorageSerializer = ActivatorUtilities.CreateInstance<OrleansGrainStorageSerializer>(sp);
+                    }));
+                }
+            }
+            else
+            {
+                if (!configuration.GetSection("Orleans:Clustering").Exists())
+                {
+                    silo.UseLocalhostClustering(
+                        siloPort: configuration.GetValue("Orleans:Endpoints:SiloPort", EndpointOptions.DEFAULT_SILO_PORT),
+                        gatewayPort: configuration.GetValue("Orleans:Endpoints:GatewayPort", EndpointOptions.DEFAULT_GATEWAY_PORT));
+                }
+
+                if (!configuration.GetSection("Orleans:GrainStorage").Exists())
+                {
+                    silo.AddMemoryGrainStorage(StorageNames.Alerts);
+                    silo.AddMemoryGrainStorage(StorageNames.Baselines);
+                }
+            }
+
+            silo.AddActivityPropagation();
+        });
+
+        return builder;
+    }
+}

@@ -1,0 +1,3 @@
+using OrleansDetect.Silo;
+
+SiloApp.Create(args).Run();

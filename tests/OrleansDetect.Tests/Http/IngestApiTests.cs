@@ -1,0 +1,120 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using OrleansDetect.Tests.Infrastructure;
+
+namespace OrleansDetect.Tests.Http;
+
+[Collection(SiloCollection.Name)]
+public sealed class IngestApiTests(SiloFixture silo)
+{
+    private static StringContent Ndjson(string body) => new(body, Encoding.UTF8, "application/x-ndjson");
+
+    private async Task<JsonElement> PostAccepted(HttpContent content)
+    {
+        using var response = await silo.Http.PostAsync("api/v1/flows", content);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    private async Task<JsonElement[]> AlertsFor(string workload)
+    {
+        var alerts = await silo.Http.GetFromJsonAsync<JsonElement[]>($"api/v1/alerts?workload={workload}");
+        return alerts!;
+    }
+
+    [Fact]
+    public async Task Bad_lines_are_reported_by_line_and_field_while_good_lines_are_kept_and_detected_on()
+    {
+        var host = Flows.UniqueWorkload("mixed");
+        var lines = Flows.PublicSweepNdjson(host, Flows.T0, 30, 22).TrimEnd('\n').Split('\n').ToList();
+        lines.Insert(2, "this is not json");
+        lines.Insert(4, $$"""{"ts":"2026-11-28T04:00:00Z","host":"{{host}}","src":"10.0.0.5","dst":"999.1.1.1","dport":22,"proto":"tcp","state":"attempted"}""");
+        lines.Insert(6, $$"""{"ts":"2026-11-28T04:00:00Z","host":"{{host}}","src":"10.0.0.5","dst":"198.18.9.9","dport":70000,"proto":"tcp","state":"attempted"}""");
+        lines.Insert(8, $$"""{"ts":"2026-11-28T04:00:00Z","host":"{{host}}","src":"10.0.0.5","dst":"198.18.9.9","dport":22,"proto":"sctp","state":"attempted"}""");
+        lines.Insert(10, $$"""{"ts":"2026-11-28T04:00:00Z","host":"{{host}}","src":"10.0.0.5","dst":"198.18.9.9","dport":22,"proto":"tcp","state":"half-open"}""");
+        lines.Insert(12, $$"""{"ts":"yesterday-ish","host":"{{host}}","src":"10.0.0.5","dst":"198.18.9.9","dport":22,"proto":"tcp","state":"attempted"}""");
+        lines.Insert(14, $$"""{"ts":"2026-11-28T04:00:00Z","host":"{{host}}","dst":"198.18.9.9","dport":22,"proto":"tcp","state":"attempted"}""");
+
+        var result = await PostAccepted(Ndjson(string.Join('\n', lines) + "\n"));
+
+        Assert.Equal(30, result.GetProperty("accepted").GetInt32());
+        Assert.Equal(7, result.GetProperty("rejected").GetInt32());
+        var errors = result.GetProperty("errors").EnumerateArray()
+            .ToDictionary(e => e.GetProperty("line").GetInt32(), e => e.GetProperty("error").GetString()!);
+        Assert.Equal([3, 5, 7, 9, 11, 13, 15], errors.Keys.Order());
+        Assert.Contains("JSON", errors[3], StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("dst", errors[5]);
+        Assert.Contains("dport", errors[7]);
+        Assert.Contains("proto", errors[9]);
+        Assert.Contains("state", errors[11]);
+        Assert.Contains("ts", errors[13]);
+        Assert.Contains("src", errors[15]);
+
+        var alert = Assert.Single(await AlertsFor(host));
+        Assert.Equal(30, alert.GetProperty("distinctTargets").GetInt32());
+    }
+
+    [Fact]
+    public async Task Json_array_bodies_are_accepted()
+    {
+        var host = Flows.UniqueWorkload("array");
+        var items = Flows.PublicSweepNdjson(host, Flows.T0, 26, 3389).TrimEnd('\n').Split('\n');
+        var result = await PostAccepted(new StringContent("[" + string.Join(",\n", items) + "]", Encoding.UTF8, "application/json"));
+        Assert.Equal(26, result.GetProperty("accepted").GetInt32());
+        var alert = Assert.Single(await AlertsFor(host));
+        Assert.Equal("port-sweep", alert.GetProperty("type").GetString());
+        Assert.Equal("medium", alert.GetProperty("severity").GetString());
+    }
+
+    [Fact]
+    public async Task Empty_body_is_400_problem_details()
+    {
+        using var response = await silo.Http.PostAsync("api/v1/flows", Ndjson("  \n\n"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Wrong_content_type_is_415()
+    {
+        using var response = await silo.Http.PostAsync("api/v1/flows", new StringContent("hello", Encoding.UTF8, "text/csv"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Body_over_the_limit_is_413_and_the_silo_keeps_serving()
+    {
+        var line = Flows.NdjsonLine("big", Flows.T0, "10.0.0.5", "198.18.0.1", 443, "established") + "\n";
+        var big = new StringBuilder(17 * 1024 * 1024 + line.Length);
+        while (big.Length <= 16 * 1024 * 1024) big.Append(line);
+        using var response = await silo.Http.PostAsync("api/v1/flows", Ndjson(big.ToString()));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+
+        // Streamed without a Content-Length, the limit still applies.
+        var streamed = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(big.ToString())));
+        streamed.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/flows") { Content = streamed };
+        request.Headers.TransferEncodingChunked = true;
+        using var chunked = await silo.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, chunked.StatusCode);
+
+        var ok = await PostAccepted(Ndjson(line));
+        Assert.Equal(1, ok.GetProperty("accepted").GetInt32());
+    }
+
+    [Fact]
+    public async Task Host_view_shows_the_workloads_windows()
+    {
+        var host = Flows.UniqueWorkload("view");
+        await PostAccepted(Ndjson(Flows.PublicSweepNdjson(host, Flows.T0, 10, 8443)));
+        var view = await silo.Http.GetFromJsonAsync<JsonElement>($"api/v1/hosts/{host}");
+        Assert.Equal(10, view.GetProperty("eventsSeen").GetInt64());
+        Assert.Contains(view.GetProperty("sweepWindows").EnumerateArray(), w => w.GetProperty("port").GetInt32() == 8443 && w.GetProperty("distinctTargets").GetInt32() == 10);
+
+        using var missing = await silo.Http.GetAsync($"api/v1/hosts/{Flows.UniqueWorkload("never")}");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+}
