@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 
 namespace OrleansDetect.Ingest;
@@ -11,6 +12,8 @@ public sealed class FlowParser
     // The shortest valid event ({"ts":1,"src":"1.1.1.1","dst":"1.1.1.1","proto":"icmp"}) is 55 bytes, so a body
     // cannot hold more events than this allows for, however many newlines it has.
     private const int MinEventBytes = 48;
+
+    private static readonly SearchValues<byte> LineWhitespace = SearchValues.Create(" \t\r"u8);
 
     private readonly int _maxErrorsReported;
 
@@ -64,7 +67,7 @@ public sealed class FlowParser
             var line = end < 0 ? body : body[..end];
             body = end < 0 ? default : body[(end + 1)..];
 
-            if (line.IndexOfAnyExcept(" \t\r"u8) < 0)
+            if (line.IsEmpty || (line[0] != '{' && line.IndexOfAnyExcept(LineWhitespace) < 0))
             {
                 continue;
             }

@@ -101,22 +101,23 @@ internal static class FlowRecordReader
         static string Cut(string text) => text.Length <= MaxShownLength ? text : string.Concat(text.AsSpan(0, MaxShownLength), "…");
     }
 
-    private static (FlowField Field, string Key) Match(ReadOnlySpan<byte> name) => name.Length switch
+    // First byte and length single out the one candidate key, so each property costs at most one comparison.
+    private static (FlowField Field, string Key) Match(ReadOnlySpan<byte> name) => name.Length == 0 ? (FlowField.Count, "") : (name[0], name.Length) switch
     {
-        2 when name.SequenceEqual("ts"u8) => (FlowField.Ts, "ts"),
-        3 when name.SequenceEqual("src"u8) => (FlowField.Src, "src"),
-        3 when name.SequenceEqual("dst"u8) => (FlowField.Dst, "dst"),
-        4 when name.SequenceEqual("host"u8) => (FlowField.Host, "host"),
-        4 when name.SequenceEqual("time"u8) => (FlowField.Ts, "time"),
-        5 when name.SequenceEqual("dport"u8) => (FlowField.Dport, "dport"),
-        5 when name.SequenceEqual("sport"u8) => (FlowField.Sport, "sport"),
-        5 when name.SequenceEqual("proto"u8) => (FlowField.Proto, "proto"),
-        5 when name.SequenceEqual("state"u8) => (FlowField.State, "state"),
-        5 when name.SequenceEqual("bytes"u8) => (FlowField.Bytes, "bytes"),
-        5 when name.SequenceEqual("flags"u8) => (FlowField.Flags, "flags"),
-        7 when name.SequenceEqual("packets"u8) => (FlowField.Packets, "packets"),
-        8 when name.SequenceEqual("workload"u8) => (FlowField.Host, "workload"),
-        9 when name.SequenceEqual("timestamp"u8) => (FlowField.Ts, "timestamp"),
+        ((byte)'t', 2) when name.SequenceEqual("ts"u8) => (FlowField.Ts, "ts"),
+        ((byte)'t', 4) when name.SequenceEqual("time"u8) => (FlowField.Ts, "time"),
+        ((byte)'t', 9) when name.SequenceEqual("timestamp"u8) => (FlowField.Ts, "timestamp"),
+        ((byte)'h', 4) when name.SequenceEqual("host"u8) => (FlowField.Host, "host"),
+        ((byte)'w', 8) when name.SequenceEqual("workload"u8) => (FlowField.Host, "workload"),
+        ((byte)'s', 3) when name.SequenceEqual("src"u8) => (FlowField.Src, "src"),
+        ((byte)'d', 3) when name.SequenceEqual("dst"u8) => (FlowField.Dst, "dst"),
+        ((byte)'s', 5) when name[1] == 'p' && name.SequenceEqual("sport"u8) => (FlowField.Sport, "sport"),
+        ((byte)'s', 5) when name.SequenceEqual("state"u8) => (FlowField.State, "state"),
+        ((byte)'d', 5) when name.SequenceEqual("dport"u8) => (FlowField.Dport, "dport"),
+        ((byte)'p', 5) when name.SequenceEqual("proto"u8) => (FlowField.Proto, "proto"),
+        ((byte)'p', 7) when name.SequenceEqual("packets"u8) => (FlowField.Packets, "packets"),
+        ((byte)'b', 5) when name.SequenceEqual("bytes"u8) => (FlowField.Bytes, "bytes"),
+        ((byte)'f', 5) when name.SequenceEqual("flags"u8) => (FlowField.Flags, "flags"),
         _ => (FlowField.Count, ""),
     };
 
@@ -249,8 +250,8 @@ internal static class FlowRecordReader
         {
             case JsonTokenType.Null:
                 break;
-            case JsonTokenType.Number when reader.TryGetInt32(out var value) && (uint)value <= ushort.MaxValue:
-                port = value;
+            case JsonTokenType.Number when TryParseDigits(reader.ValueSpan, out var value) && value <= ushort.MaxValue:
+                port = (int)value;
                 break;
             case JsonTokenType.Number when IsIntegerText(reader.ValueSpan):
                 problem = "is outside 0-65535";
@@ -287,7 +288,7 @@ internal static class FlowRecordReader
         {
             case JsonTokenType.Null:
                 break;
-            case JsonTokenType.Number when reader.TryGetInt64(out var value):
+            case JsonTokenType.Number when TryParseDigits(reader.ValueSpan, out var value) || reader.TryGetInt64(out value):
                 if (value < 0)
                 {
                     problem = "is negative";
@@ -388,6 +389,29 @@ internal static class FlowRecordReader
 
         record.Flags = flags;
         record.Clear(FlowField.Flags);
+    }
+
+    /// <summary>Plain non-negative integers of up to 18 digits, the form counters and ports come in; anything else takes the reader's own path.</summary>
+    private static bool TryParseDigits(ReadOnlySpan<byte> number, out long value)
+    {
+        value = 0;
+        if (number.Length is 0 or > 18)
+        {
+            return false;
+        }
+
+        foreach (var b in number)
+        {
+            var digit = (uint)(b - '0');
+            if (digit > 9)
+            {
+                return false;
+            }
+
+            value = (value * 10) + digit;
+        }
+
+        return true;
     }
 
     private static bool IsIntegerText(ReadOnlySpan<byte> number)

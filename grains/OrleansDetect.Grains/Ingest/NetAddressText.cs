@@ -15,14 +15,14 @@ internal static class NetAddressText
     /// </summary>
     public static bool TryParse(ReadOnlySpan<byte> text, out NetAddress address)
     {
+        if (TryParseV4(text, out var v4))
+        {
+            address = NetAddress.FromV4(v4);
+            return true;
+        }
+
         if (!text.Contains((byte)':'))
         {
-            if (TryParseV4(text, out var v4))
-            {
-                address = NetAddress.FromV4(v4);
-                return true;
-            }
-
             address = default;
             return false;
         }
