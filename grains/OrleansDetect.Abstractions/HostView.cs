@@ -11,6 +11,8 @@ public sealed record HostView
     [Id(4)] public DateTimeOffset? LastEventTime { get; init; }
     [Id(5)] public required PortWindowView[] SweepWindows { get; init; }
     [Id(6)] public required long SuppressedDetections { get; init; }
+    /// <summary>Flows towards the workload's own address (e.g. scanners hitting it), not counted as its probes.</summary>
+    [Id(7)] public long InboundEvents { get; init; }
 }
 
 /// <summary>One port's sweep window for one scope.</summary>

@@ -17,6 +17,7 @@ public sealed partial class HostGrain(
 {
     private readonly List<SweepFinding> _sweepFindings = [];
     private readonly List<ScanFinding> _scanFindings = [];
+    private readonly WorkloadAddresses _addresses = new();
     private PortSweepDetector _sweeps = null!;
     private PortScanDetector _scans = null!;
     private string _workload = "";
@@ -36,6 +37,9 @@ public sealed partial class HostGrain(
         var late = 0;
         foreach (ref readonly var e in events.AsSpan())
         {
+            // Flows towards the workload (scanners hitting it) are not the workload's own probing.
+            if (_addresses.ObserveIsInbound(in e)) continue;
+
             var onTime = _sweeps.Observe(in e);
             _scans.Observe(in e);
             if (!onTime)
@@ -78,6 +82,7 @@ public sealed partial class HostGrain(
             FirstEventTime = _eventsSeen == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(_firstEventMs),
             LastEventTime = _eventsSeen == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(_sweeps.WatermarkMs),
             SweepWindows = windows,
+            InboundEvents = _addresses.InboundEvents,
             SuppressedDetections = 0,
         });
     }

@@ -86,4 +86,19 @@ public sealed class AlertLifecycleTests(ClusterFixture fixture)
         Assert.EndsWith("-2", alerts[0].Id); // newest first
         Assert.EndsWith("-1", alerts[1].Id);
     }
+
+    [Fact]
+    public async Task A_server_scanned_from_outside_is_not_blamed_for_the_scan()
+    {
+        var server = Flows.UniqueWorkload("server");
+        // The server's own traffic, then internet background scanners probing it: 300 ports from 300 sources.
+        var own = Enumerable.Range(0, 20).Select(i => Flows.Established(Flows.T0.AddSeconds(i), "10.0.0.5", "10.1.0.1", 5432));
+        var scanned = Enumerable.Range(0, 300).Select(i => Flows.Failed(Flows.T0.AddSeconds(20 + i), $"198.18.{i / 250}.{i % 250 + 1}", "10.0.0.5", 1 + i));
+        var result = await Grains.GetGrain<IHostGrain>(server).Ingest([.. own, .. scanned]);
+
+        Assert.Equal(0, result.Alerts);
+        Assert.Empty(await AlertsFor(server));
+        var view = await Grains.GetGrain<IHostGrain>(server).GetView();
+        Assert.True(view.InboundEvents >= 290);
+    }
 }
