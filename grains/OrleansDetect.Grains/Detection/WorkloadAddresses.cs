@@ -42,9 +42,24 @@ public sealed class WorkloadAddresses
         _observed++;
         Add(e.Src);
         if (e.Dst != e.Src) Add(e.Dst);
-        if (e.Src == e.Dst || Self is not { } self || e.Dst != self) return false;
+        if (e.Src == e.Dst) return false;
+
+        // Inbound only when the destination is a heavy hitter clearly heavier than the source: a workload
+        // port-scanning one target has source and destination in every flow, and the source never loses.
+        var dstCount = CountOf(e.Dst);
+        if (dstCount < MinEvidence || dstCount * 3 < _observed || dstCount <= CountOf(e.Src)) return false;
         InboundEvents++;
         return true;
+    }
+
+    private long CountOf(NetAddress address)
+    {
+        for (var i = 0; i < Slots; i++)
+        {
+            if (_counts[i] > 0 && _addresses[i] == address) return _counts[i];
+        }
+
+        return 0;
     }
 
     private void Add(NetAddress address)

@@ -47,4 +47,14 @@ public sealed class WorkloadAddressesTests
 
         Assert.Equal(0, outboundFlagged);
     }
+
+    [Fact]
+    public void A_vertical_scan_of_one_target_stays_outbound()
+    {
+        var addresses = new WorkloadAddresses();
+        for (var i = 0; i < 2000; i++)
+        {
+            Assert.False(addresses.ObserveIsInbound(Failed(T0.AddMilliseconds(i), "10.0.0.5", "10.9.9.9", 1 + i)));
+        }
+    }
 }
