@@ -151,6 +151,11 @@ public sealed class WorkloadBaseline : IPortThresholdSource
         foreach (var sample in _samples)
         {
             ref var entry = ref TrackPort(sample);
+            if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref entry))
+            {
+                continue;
+            }
+
             entry.StaticThreshold = sample.StaticThreshold;
             if (sample.Distinct > entry.Peak)
             {
@@ -210,7 +215,8 @@ public sealed class WorkloadBaseline : IPortThresholdSource
 
         if (_fanOut.Count >= _options.MaxTrackedPorts)
         {
-            // Forget the least active port; the new one starts from nothing, which only ever lowers a threshold.
+            // Forget the least active port, but only for a busier newcomer: otherwise ports would churn each batch.
+            // Forgetting only ever lowers a threshold back towards the static one.
             var quietest = 0;
             var quietestHigh = double.MaxValue;
             foreach (var (k, v) in _fanOut)
@@ -221,6 +227,11 @@ public sealed class WorkloadBaseline : IPortThresholdSource
                     quietest = k;
                     quietestHigh = high;
                 }
+            }
+
+            if (sample.Distinct <= quietestHigh)
+            {
+                return ref System.Runtime.CompilerServices.Unsafe.NullRef<FanOut>();
             }
 
             _fanOut.Remove(quietest);
