@@ -154,10 +154,19 @@ public sealed class PortSweepDetector : IFanOutSource
         }
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Adds each window's exact distinct count (after a prune, so O(tracked entries): the baseline calls it once
+    /// per baseline window). The sweep window is at least as long as the baseline window, so at a baseline
+    /// window's end it holds every failed destination of that window.
+    /// </summary>
     public void Sample(List<FanOutSample> samples)
     {
         ArgumentNullException.ThrowIfNull(samples);
+        if (_clock.WatermarkMs != long.MinValue)
+        {
+            _windows.Prune(_clock.WatermarkMs);
+        }
+
         _windows.ForEachGroup(samples, static (list, group, distinct, staticThreshold) =>
             list.Add(new FanOutSample(group.Protocol, group.Port, group.Scope, distinct, staticThreshold)));
     }

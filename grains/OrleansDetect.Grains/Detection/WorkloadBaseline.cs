@@ -142,7 +142,7 @@ public sealed class WorkloadBaseline : IPortThresholdSource
         }
     }
 
-    /// <summary>Records the current window's fan-out peaks (called after each batch, so peaks between window ends count).</summary>
+    /// <summary>Records the current window's fan-out (at each window's end; callers may sample more often for peaks).</summary>
     public void SampleFanOut(IFanOutSource fanOut)
     {
         ArgumentNullException.ThrowIfNull(fanOut);

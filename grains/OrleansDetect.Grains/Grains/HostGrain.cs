@@ -109,7 +109,6 @@ public sealed partial class HostGrain(
             LogFutureEvents(logger, future, clockOptions.Value.MaxClockSkew);
         }
 
-        _baseline.SampleFanOut(_sweeps);
         _sweepFindings.Clear();
         _scanFindings.Clear();
         _dnsFindings.Clear();
