@@ -6,7 +6,7 @@ namespace OrleansDetect.Client.Demo;
 
 /// <summary>
 /// The <c>demo</c> command: sends <see cref="DemoScenario"/> with event time = now, reads the alerts back and
-/// checks that exactly the two expected ones came out, so it doubles as an end-to-end smoke test.
+/// checks that exactly the expected ones came out (two sweeps and one unusual DNS-over-TLS), so it doubles as an end-to-end smoke test.
 /// </summary>
 internal sealed class DemoRun(IIngestTarget target, TextWriter output, TextWriter error)
 {
@@ -20,7 +20,7 @@ internal sealed class DemoRun(IIngestTarget target, TextWriter output, TextWrite
     public async Task<int> RunAsync(DemoScenario scenario, int batchSize, TimeSpan wait, CancellationToken cancellationToken)
     {
         var events = scenario.Events;
-        output.WriteLine($"demo: {events.Count} flow events from {scenario.Workloads.Count} workloads over the last {DemoScenario.Span.TotalMinutes:0} minutes → {target.Description}");
+        output.WriteLine($"demo: {events.Count} flow events from {scenario.Workloads.Count} workloads over the last {DemoScenario.Span.TotalMinutes:0} minutes, plus {DemoScenario.LearningHistory.TotalHours:0} h of learning history for {scenario.Prefix}{DemoScenario.DotNewResolverWorkload} and {scenario.Prefix}{DemoScenario.DotKnownResolverWorkload} → {target.Description}");
         output.WriteLine($"  workloads: {string.Join(", ", scenario.Workloads)}");
 
         long accepted = 0, rejected = 0;

@@ -13,7 +13,11 @@ internal sealed record ExpectedAlert(string Workload, string Type, int Port, str
 /// tcp/3389 (lateral needs 25), monitor-1 to 60 internal on tcp/8080 (internal needs 100), cache-1 on 10 ports of
 /// one host (a scan needs 15), and a few refused connections;</item>
 /// <item>monitor-1's health checks reach 60 hosts on tcp/9100, but they complete, so they are not probes.</item>
+/// <item>batch-1 and stub-1 also send 25 hours of history first, so their baselines are learned (24 h by default)
+/// before "now": stub-1 uses DNS-over-TLS to Cloudflare throughout and keeps doing so (no alert); batch-1 never used
+/// encrypted DNS and starts DNS-over-TLS to an unknown resolver (first use, not a known public resolver → high).</item>
 /// </list>
+/// Events are in event-time order, so each workload's history arrives before its present.
 /// Addresses outside the workloads' own 10.x networks come from documentation and benchmarking ranges:
 /// they are only data in events.
 /// </summary>
@@ -25,6 +29,14 @@ internal sealed class DemoScenario
     public const ushort InternalSweepPort = 445;
     public const int PublicSweepTargets = 200;
     public const int InternalSweepTargets = 40;
+    public const string DotNewResolverWorkload = "batch-1";
+    public const string DotKnownResolverWorkload = "stub-1";
+
+    /// <summary>A resolver batch-1 has never used and that is not a well-known public one (documentation range).</summary>
+    public static readonly NetAddress UnknownDotResolver = NetAddress.FromV4(198, 51, 100, 53);
+
+    /// <summary>History sent before the scenario's present for the two encrypted-DNS workloads: more than the 24 h learning period.</summary>
+    public static readonly TimeSpan LearningHistory = TimeSpan.FromHours(25);
 
     /// <summary>The scenario covers this much event time before "now".</summary>
     public static readonly TimeSpan Span = TimeSpan.FromMinutes(4);
@@ -37,7 +49,11 @@ internal sealed class DemoScenario
         ("cache-1", NetAddress.FromV4(10, 0, 4, 7)),
         (InternalSweeper, NetAddress.FromV4(10, 0, 7, 21)),
         ("monitor-1", NetAddress.FromV4(10, 0, 9, 5)),
+        (DotNewResolverWorkload, NetAddress.FromV4(10, 0, 3, 15)),
+        (DotKnownResolverWorkload, NetAddress.FromV4(10, 0, 3, 16)),
     ];
+
+    private static readonly NetAddress[] Cloudflare = [NetAddress.FromV4(1, 1, 1, 1), NetAddress.FromV4(1, 0, 0, 1)];
 
     private static readonly NetAddress[] Resolvers = [NetAddress.FromV4(10, 0, 0, 2), NetAddress.FromV4(10, 0, 0, 3)];
     private static readonly (NetAddress Address, ushort Port) Postgres = (NetAddress.FromV4(10, 0, 2, 10), 5432);
@@ -67,6 +83,7 @@ internal sealed class DemoScenario
         [
             new(prefix + PublicSweeper, DetectionTypes.PortSweep, PublicSweepPort, Scopes.Public, Severity.High, PublicSweepTargets),
             new(prefix + InternalSweeper, DetectionTypes.PortSweep, InternalSweepPort, Scopes.Internal, Severity.Medium, InternalSweepTargets),
+            new(prefix + DotNewResolverWorkload, DetectionTypes.UnusualEncryptedDns, 853, UnknownDotResolver.ToString(), Severity.High, 1),
         ];
     }
 
@@ -91,6 +108,8 @@ internal sealed class DemoScenario
         scenario.AddPublicSweep();
         scenario.AddInternalSweep();
         scenario.AddNoise();
+        scenario.AddLearningHistory();
+        scenario.AddEncryptedDns();
         scenario._events.Sort((a, b) => a.TimeMs.CompareTo(b.TimeMs));
         return scenario;
     }
@@ -105,6 +124,8 @@ internal sealed class DemoScenario
             ["cache-1"] = [Queue],
             [InternalSweeper] = [PackageRegistry, ObjectStore, InternalApi],
             ["monitor-1"] = [InternalApi, Queue],
+            [DotNewResolverWorkload] = [ObjectStore, Queue, InternalApi],
+            [DotKnownResolverWorkload] = [InternalApi, PaymentsApi],
         };
 
         foreach (var (name, _) in WorkloadAddresses)
@@ -196,6 +217,36 @@ internal sealed class DemoScenario
         Add("web-1", RandomTime(), Redis.Address, Redis.Port, FlowProtocol.Tcp, FlowState.Rejected);
     }
 
+    /// <summary>
+    /// 25 hours before the present: a connection and a DNS lookup every few minutes from batch-1 (plain DNS only)
+    /// and stub-1 (DNS-over-TLS to Cloudflare), enough windows for both baselines to finish learning.
+    /// </summary>
+    private void AddLearningHistory()
+    {
+        var historyStartMs = _endMs - (long)LearningHistory.TotalMilliseconds;
+        for (var t = historyStartMs + _random.Next(60_000); t < _startMs; t += 120_000 + _random.Next(240_000))
+        {
+            Add(DotNewResolverWorkload, t, ObjectStore.Address, ObjectStore.Port, FlowProtocol.Tcp, FlowState.Established);
+            Add(DotNewResolverWorkload, t + 500, Resolvers[_random.Next(Resolvers.Length)], 53, FlowProtocol.Udp, FlowState.Established);
+            Add(DotKnownResolverWorkload, t + 200, InternalApi.Address, InternalApi.Port, FlowProtocol.Tcp, FlowState.Established);
+            Add(DotKnownResolverWorkload, t + 700, Cloudflare[_random.Next(Cloudflare.Length)], 853, FlowProtocol.Tcp, FlowState.Established);
+        }
+    }
+
+    /// <summary>In the present: stub-1 keeps its usual DoT to Cloudflare; batch-1 starts DoT to a resolver nobody knows.</summary>
+    private void AddEncryptedDns()
+    {
+        for (var t = _startMs + _random.Next(30_000); t < _endMs; t += 30_000 + _random.Next(30_000))
+        {
+            Add(DotKnownResolverWorkload, t, Cloudflare[_random.Next(Cloudflare.Length)], 853, FlowProtocol.Tcp, FlowState.Established);
+        }
+
+        for (var t = _endMs - 150_000 + _random.Next(10_000); t < _endMs; t += 15_000 + _random.Next(15_000))
+        {
+            Add(DotNewResolverWorkload, t, UnknownDotResolver, 853, FlowProtocol.Tcp, FlowState.Established);
+        }
+    }
+
     private void FailToMany(string workload, int count, ushort port, IEnumerable<NetAddress> candidates)
     {
         foreach (var target in Pick(candidates.ToList(), count))
@@ -215,6 +266,7 @@ internal sealed class DemoScenario
             _ => (60L * (1 + _random.Next(2)), 1L),
         };
         if (protocol == FlowProtocol.Udp) (bytes, packets) = (_random.Next(70, 400), 2);
+        if (port == 853) (bytes, packets) = (_random.Next(1_500, 8_000), _random.Next(8, 30)); // DoT: a handshake and a few queries
         _events.Add(new FlowLine(timeMs, Prefix + workload, src, NextSourcePort(), dst, port, protocol, state, bytes, packets));
     }
 

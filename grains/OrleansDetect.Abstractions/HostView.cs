@@ -10,10 +10,22 @@ public sealed record HostView
     [Id(3)] public DateTimeOffset? FirstEventTime { get; init; }
     [Id(4)] public DateTimeOffset? LastEventTime { get; init; }
     [Id(5)] public required PortWindowView[] SweepWindows { get; init; }
+    /// <summary>Detections that matched a suppression rule instead of alerting (all rules).</summary>
     [Id(6)] public required long SuppressedDetections { get; init; }
+    /// <summary>Events stamped too far ahead of the silo's clock (<c>Detection:MaxClockSkew</c>), rejected so they cannot move the workload's clock.</summary>
+    [Id(7)] public long FutureEvents { get; init; }
+    [Id(8)] public BaselineView? Baseline { get; init; }
+    [Id(9)] public SuppressionCount[] SuppressedByRule { get; init; } = [];
     /// <summary>Flows towards the workload's own address (e.g. scanners hitting it), not counted as its probes.</summary>
-    [Id(7)] public long InboundEvents { get; init; }
+    [Id(10)] public long InboundEvents { get; init; }
 }
+
+/// <summary>How many detections one suppression rule swallowed.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SuppressionCount(
+    [property: Id(0)] int Rule,
+    [property: Id(1)] string Reason,
+    [property: Id(2)] long Count);
 
 /// <summary>One port's sweep window for one scope.</summary>
 [GenerateSerializer, Immutable]

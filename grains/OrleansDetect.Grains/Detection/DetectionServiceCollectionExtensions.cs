@@ -6,7 +6,7 @@ namespace OrleansDetect.Detectors;
 public static class DetectionServiceCollectionExtensions
 {
     /// <summary>
-    /// Binds <c>Detection:*</c> (internal networks, port sweep, port scan), validates it when the host starts so bad
+    /// Binds <c>Detection:*</c> (internal networks, port sweep, port scan, baseline, encrypted DNS, clock skew, suppression rules), validates it when the host starts so bad
     /// settings stop the silo with a message naming the key, and registers the shared <see cref="NetworkScope"/>.
     /// Detectors themselves are per workload: the workload grain creates them from these options.
     /// </summary>
@@ -19,6 +19,17 @@ public static class DetectionServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<PortSweepOptions>, PortSweepOptionsValidator>();
         services.AddSingleton<IValidateOptions<PortScanOptions>, PortScanOptionsValidator>();
         services.AddSingleton(sp => NetworkScope.FromOptions(sp.GetRequiredService<IOptions<NetworkScopeOptions>>().Value));
+
+        services.AddOptions<BaselineOptions>().BindConfiguration(BaselineOptions.SectionName).ValidateOnStart();
+        services.AddOptions<EncryptedDnsOptions>().BindConfiguration(EncryptedDnsOptions.SectionName).ValidateOnStart();
+        services.AddOptions<EventClockOptions>().BindConfiguration(EventClockOptions.SectionName).ValidateOnStart();
+        services.AddOptions<SuppressionOptions>().BindConfiguration(SuppressionOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BaselineOptions>, BaselineOptionsValidator>();
+        services.AddSingleton<IValidateOptions<EncryptedDnsOptions>, EncryptedDnsOptionsValidator>();
+        services.AddSingleton<IValidateOptions<EventClockOptions>, EventClockOptionsValidator>();
+        services.AddSingleton<IValidateOptions<SuppressionOptions>, SuppressionOptionsValidator>();
+        services.AddSingleton(sp => KnownResolvers.Load(sp.GetRequiredService<IOptions<EncryptedDnsOptions>>().Value.Resolvers));
+        services.AddSingleton(sp => new SuppressionRules(sp.GetRequiredService<IOptions<SuppressionOptions>>().Value.Suppress));
         return services;
     }
 }

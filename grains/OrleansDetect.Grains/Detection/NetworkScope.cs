@@ -12,12 +12,12 @@ public sealed class NetworkScope
     /// <summary>The built-in ranges only.</summary>
     public static NetworkScope Default { get; } = new([]);
 
-    private readonly Cidr[] _internalNetworks;
+    private readonly CidrBlock[] _internalNetworks;
 
     public NetworkScope(IEnumerable<IPNetwork> internalNetworks)
     {
         ArgumentNullException.ThrowIfNull(internalNetworks);
-        _internalNetworks = internalNetworks.Select(Cidr.From).ToArray();
+        _internalNetworks = internalNetworks.Select(CidrBlock.From).ToArray();
     }
 
     /// <summary>Builds the scope from <see cref="NetworkScopeOptions.InternalNetworks"/> (validated on start).</summary>
@@ -85,27 +85,5 @@ public sealed class NetworkScope
             : (hi >> 57) == 0x7E ? TargetScope.Internal // ULA fc00::/7
             : (hi >> 54) == 0x3FA ? TargetScope.Internal // link-local fe80::/10
             : TargetScope.Public;
-    }
-
-    /// <summary>A network as a 128-bit prefix and mask; IPv4 networks are mapped like <see cref="NetAddress"/> holds IPv4.</summary>
-    private readonly record struct Cidr(ulong Hi, ulong Lo, ulong MaskHi, ulong MaskLo)
-    {
-        public bool Contains(NetAddress address) =>
-            (address.Hi & MaskHi) == Hi && (address.Lo & MaskLo) == Lo;
-
-        public static Cidr From(IPNetwork network)
-        {
-            var baseAddress = network.BaseAddress;
-            var prefix = network.PrefixLength;
-            if (baseAddress.AddressFamily == AddressFamily.InterNetwork)
-            {
-                prefix += 96;
-            }
-
-            var packed = NetAddress.FromIPAddress(baseAddress);
-            var maskHi = prefix >= 64 ? ulong.MaxValue : prefix == 0 ? 0 : ulong.MaxValue << (64 - prefix);
-            var maskLo = prefix <= 64 ? 0 : prefix == 128 ? ulong.MaxValue : ulong.MaxValue << (128 - prefix);
-            return new Cidr(packed.Hi & maskHi, packed.Lo & maskLo, maskHi, maskLo);
-        }
     }
 }

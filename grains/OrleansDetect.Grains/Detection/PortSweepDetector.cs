@@ -5,6 +5,10 @@ public interface IPortThresholdSource
 {
     /// <summary>The learned minimum threshold for this port and scope, or 0 when nothing has been learned.</summary>
     int LearnedFloor(FlowProtocol protocol, int port, TargetScope scope);
+
+    /// <summary>Why the learned floor is what it is, for the alert's threshold reason.</summary>
+    string DescribeFloor(FlowProtocol protocol, int port, TargetScope scope) =>
+        $"learned baseline threshold {LearnedFloor(protocol, port, scope)}";
 }
 
 /// <summary>One port swept across many destinations of one scope.</summary>
@@ -40,7 +44,7 @@ public sealed record SweepFinding
 /// Port sweeps of one workload: distinct destinations with failed attempts per (protocol, port, scope)
 /// within the scope's event-time window. One instance per workload; single-threaded, like its grain.
 /// </summary>
-public sealed class PortSweepDetector
+public sealed class PortSweepDetector : IFanOutSource
 {
     private readonly PortSweepOptions _options;
     private readonly NetworkScope _scope;
@@ -150,6 +154,23 @@ public sealed class PortSweepDetector
         }
     }
 
+    /// <summary>
+    /// Adds each window's exact distinct count (after a prune, so O(tracked entries): the baseline calls it once
+    /// per baseline window). The sweep window is at least as long as the baseline window, so at a baseline
+    /// window's end it holds every failed destination of that window.
+    /// </summary>
+    public void Sample(List<FanOutSample> samples)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        if (_clock.WatermarkMs != long.MinValue)
+        {
+            _windows.Prune(_clock.WatermarkMs);
+        }
+
+        _windows.ForEachGroup(samples, static (list, group, distinct, staticThreshold) =>
+            list.Add(new FanOutSample(group.Protocol, group.Port, group.Scope, distinct, staticThreshold)));
+    }
+
     private int StaticThreshold(SweepGroup group) =>
         group.Scope == TargetScope.Public ? _options.PublicMediumThreshold
         : _lateralMovementPorts.Contains(group.Port) ? _options.LateralMovementThreshold
@@ -164,12 +185,18 @@ public sealed class PortSweepDetector
         {
             // High keeps the static high:medium ratio above the learned floor.
             var learnedHigh = (int)Math.Min(int.MaxValue, ((long)learned * staticHigh + staticMedium - 1) / staticMedium);
-            return new WindowThreshold(learned, Math.Max(staticHigh, learnedHigh), $"learned baseline threshold {learned} (static {staticMedium})");
+            var why = ThresholdSource!.DescribeFloor(group.Protocol, group.Port, group.Scope);
+            return new WindowThreshold(learned, Math.Max(staticHigh, learnedHigh), $"{why} (static {staticMedium})");
         }
 
         var reason = isPublic ? $"static public threshold {staticMedium}"
             : _lateralMovementPorts.Contains(group.Port) ? $"lateral-movement port threshold {staticMedium}"
             : $"static internal threshold {staticMedium}";
+        if (learned > 0)
+        {
+            reason += $" (above the learned baseline threshold {learned})";
+        }
+
         return new WindowThreshold(staticMedium, staticHigh, reason);
     }
 }

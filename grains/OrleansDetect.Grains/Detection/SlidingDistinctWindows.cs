@@ -208,6 +208,18 @@ internal sealed class SlidingDistinctWindows<TGroup, TMember>
         return all;
     }
 
+    /// <summary>Visits each group with members (counts are upper bounds between prunes) without allocating.</summary>
+    public void ForEachGroup<TState>(TState state, Action<TState, TGroup, int, int> visit)
+    {
+        foreach (var (group, entry) in _groups)
+        {
+            if (entry.Distinct > 0)
+            {
+                visit(state, group, entry.Distinct, entry.StaticThreshold);
+            }
+        }
+    }
+
     private void Scan(long watermarkMs, bool collectStats)
     {
         // Removing during enumeration is allowed for Dictionary (it does not invalidate the enumerator).

@@ -45,6 +45,44 @@ internal static class DetectionMapping
         Evidence = f.Saturated ? Saturated : null,
     };
 
+    /// <summary>
+    /// Resolver findings are filed per resolver (scope = its address), so each new resolver is its own alert;
+    /// volume findings per protocol under scope "volume".
+    /// </summary>
+    public static DetectionReport From(string workload, EncryptedDnsFinding f)
+    {
+        var (protocol, port) = EncryptedDnsFinding.AlertPort(f.Protocol);
+        var resolver = f.Resolver.ToString();
+        var evidence = new Dictionary<string, string>(f.Baseline)
+        {
+            [Alerts.AlertText.ResolverEvidenceKey] = f.ResolverName is null ? resolver : $"{resolver} ({f.ResolverName})",
+            [Alerts.AlertText.ReasonEvidenceKey] = f.Reason,
+            ["protocol"] = $"{EncryptedDnsFinding.ProtocolName(f.Protocol)} ({DetectionReport.ProtocolName(protocol)}/{port})",
+            ["connections in window"] = f.WindowConnections.ToString(CultureInfo.InvariantCulture),
+            ["bytes in window"] = f.WindowBytes.ToString(CultureInfo.InvariantCulture),
+        };
+        return new DetectionReport
+        {
+            Workload = workload,
+            Type = DetectionTypes.UnusualEncryptedDns,
+            Severity = f.Severity,
+            Protocol = protocol,
+            Port = port,
+            Scope = f.Kind == EncryptedDnsFindingKind.Volume ? VolumeScope : resolver,
+            DistinctTargets = 1,
+            SampleTargets = [resolver],
+            WindowStartMs = f.WindowStartMs,
+            WindowEndMs = f.WindowEndMs,
+            Threshold = f.Threshold,
+            ThresholdReason = f.ThresholdReason,
+            Mitre = [.. EncryptedDnsFinding.Mitre],
+            Evidence = evidence,
+        };
+    }
+
+    /// <summary>The scope of an encrypted-DNS volume alert's fingerprint.</summary>
+    public const string VolumeScope = "volume";
+
     public static string ScopeName(TargetScope scope) => scope.ToScopeName();
 
     private static Dictionary<string, string> Saturated => new() { [Alerts.AlertText.SaturatedEvidenceKey] = "true" };

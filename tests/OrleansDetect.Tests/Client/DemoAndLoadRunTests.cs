@@ -8,14 +8,15 @@ namespace OrleansDetect.Tests.Client;
 public sealed class DemoAndLoadRunTests
 {
     [Fact]
-    public async Task Demo_passes_when_exactly_the_two_expected_alerts_come_back()
+    public async Task Demo_passes_when_exactly_the_three_expected_alerts_come_back()
     {
-        await using var gateway = new FakeGateway((request, _) => AnswerWithAlerts(request, ("d1-web-1", 22, "public", "high", 200), ("d1-build-agent-1", 445, "internal", "medium", 40)));
+        await using var gateway = new FakeGateway((request, _) => AnswerWithAlerts(request,
+            ("d1-web-1", 22, "public", "high", 200), ("d1-build-agent-1", 445, "internal", "medium", 40), ("d1-batch-1", 853, "198.51.100.53", "high", 1)));
 
         var (exitCode, output, _) = await ClientCli.RunAsync("demo", "--gateway", gateway.Url, "--prefix", "d1-", "--seed", "3");
 
         Assert.Equal(0, exitCode);
-        Assert.Contains("expected 2 alerts, got 2", output);
+        Assert.Contains("expected 3 alerts, got 3", output);
         Assert.Contains("[HIGH]", output);
         Assert.Contains("200 distinct targets", output);
         Assert.Contains("MITRE ATT&CK: T1046", output);
@@ -33,7 +34,7 @@ public sealed class DemoAndLoadRunTests
         var (exitCode, output, _) = await ClientCli.RunAsync("demo", "--gateway", gateway.Url, "--prefix", "d2-", "--wait", "300ms");
 
         Assert.Equal(1, exitCode);
-        Assert.Contains("expected 2 alerts, got 2", output);
+        Assert.Contains("expected 3 alerts, got 2", output);
         Assert.Contains("missing: medium port-sweep tcp/445 (internal) from d2-build-agent-1", output);
         Assert.Contains("unexpected: medium port-sweep tcp/23 (public) from d2-web-2", output);
     }
@@ -65,7 +66,7 @@ public sealed class DemoAndLoadRunTests
         var selected = alerts.Where(a => workload is null || a.Workload == workload).Select(a => new
         {
             id = $"{AlertIdKey(a.Workload)}-1",
-            type = "port-sweep",
+            type = a.Port == 853 ? "unusual-encrypted-dns" : "port-sweep",
             severity = a.Severity,
             workload = a.Workload,
             title = $"Port sweep: {a.Workload} probed tcp/{a.Port} on {a.Targets} {a.Scope} addresses",

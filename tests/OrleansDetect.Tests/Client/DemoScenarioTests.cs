@@ -5,8 +5,9 @@ using OrleansDetect.Client.Demo;
 namespace OrleansDetect.Tests.Client;
 
 /// <summary>
-/// The demo promises exactly two alerts. These tests recount its events the way the design's detectors
-/// count (failed attempts, distinct targets per workload and port, by scope) with the design's thresholds.
+/// The demo promises exactly three alerts: two sweeps and one unusual DNS-over-TLS. These tests recount its events
+/// the way the design's detectors count (failed attempts, distinct targets per workload and port, by scope) with the
+/// design's thresholds, and check the encrypted-DNS story (history long enough to learn, who talks DoT to whom).
 /// </summary>
 public sealed class DemoScenarioTests
 {
@@ -83,7 +84,9 @@ public sealed class DemoScenarioTests
         var scenario = DemoScenario.Create(Now);
         var events = scenario.Events;
 
-        Assert.All(events, e => Assert.InRange(e.TimeMs, Now.AddMinutes(-5).ToUnixTimeMilliseconds(), Now.ToUnixTimeMilliseconds()));
+        Assert.All(events, e => Assert.InRange(e.TimeMs, Now.AddHours(-25).ToUnixTimeMilliseconds(), Now.ToUnixTimeMilliseconds()));
+        Assert.All(events.Where(e => e.Host is not ("batch-1" or "stub-1")),
+            e => Assert.InRange(e.TimeMs, Now.AddMinutes(-5).ToUnixTimeMilliseconds(), Now.ToUnixTimeMilliseconds()));
         Assert.Equal(events.OrderBy(e => e.TimeMs).Select(e => e.TimeMs), events.Select(e => e.TimeMs));
         foreach (var (workload, port) in new[] { ("web-1", 22), ("build-agent-1", 445) })
         {
@@ -93,19 +96,47 @@ public sealed class DemoScenarioTests
     }
 
     [Fact]
-    public void Traffic_is_a_realistic_mix_without_encrypted_dns()
+    public void Traffic_is_a_realistic_mix_with_encrypted_dns_only_from_the_two_dot_workloads()
     {
         var scenario = DemoScenario.Create(Now);
         var events = scenario.Events;
 
-        Assert.Equal(["web-1", "web-2", "db-1", "cache-1", "build-agent-1", "monitor-1"], scenario.Workloads);
+        Assert.Equal(["web-1", "web-2", "db-1", "cache-1", "build-agent-1", "monitor-1", "batch-1", "stub-1"], scenario.Workloads);
         Assert.True(events.Count(e => e.State == FlowState.Established) > events.Count / 2);
         Assert.Contains(events, e => e.State == FlowState.Rejected && e.Host == "web-2" && e.DstPort == 5432);
-        Assert.DoesNotContain(events, e => e.DstPort == 853);
+        Assert.All(events.Where(e => e.DstPort == 853), e => Assert.Contains(e.Host, new[] { "batch-1", "stub-1" }));
         var dns = events.Where(e => e.DstPort == 53).ToList();
         Assert.All(dns, e => Assert.Equal(FlowProtocol.Udp, e.Protocol));
         Assert.Equal(2, dns.Select(e => e.Dst).Distinct().Count());
         Assert.Equal(scenario.Workloads.Order(), events.Select(e => e.Host).Distinct().Order());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    public void The_dot_workloads_learn_for_over_a_day_then_one_keeps_its_resolvers_and_one_starts_dot_to_an_unknown_resolver(int seed)
+    {
+        var scenario = DemoScenario.Create(Now, seed: seed);
+        var presentMs = Now.Add(-DemoScenario.Span).ToUnixTimeMilliseconds();
+        var learningPeriodMs = (long)TimeSpan.FromHours(24).TotalMilliseconds;
+        foreach (var workload in new[] { "batch-1", "stub-1" })
+        {
+            var history = scenario.Events.Where(e => e.Host == workload && e.TimeMs < presentMs).ToList();
+            Assert.True(history[^1].TimeMs - history[0].TimeMs >= learningPeriodMs, $"{workload} history is shorter than the learning period");
+            Assert.True(history.Select(e => e.TimeMs / 300_000).Distinct().Count() >= 100, $"{workload} history covers too few 5-min windows");
+        }
+
+        var stubDot = scenario.Events.Where(e => e.Host == "stub-1" && e.DstPort == 853).ToList();
+        var learnedResolvers = stubDot.Where(e => e.TimeMs < presentMs).Select(e => e.Dst.ToString()).ToHashSet();
+        Assert.Equal(["1.0.0.1", "1.1.1.1"], learnedResolvers.Order());
+        Assert.Contains(stubDot, e => e.TimeMs >= presentMs);
+        Assert.All(stubDot, e => Assert.Contains(e.Dst.ToString(), learnedResolvers));
+        Assert.True(stubDot.Where(e => e.TimeMs >= presentMs).GroupBy(e => e.TimeMs / 300_000).Max(g => g.Count()) < 20, "stub-1 DoT volume would reach the volume floor");
+
+        var batchDot = scenario.Events.Where(e => e.Host == "batch-1" && e.DstPort == 853).ToList();
+        Assert.NotEmpty(batchDot);
+        Assert.All(batchDot, e => Assert.True(e.TimeMs >= presentMs && e.Dst.ToString() == "198.51.100.53" && e.Protocol == FlowProtocol.Tcp));
+        Assert.True(batchDot.Count < 20, "batch-1 DoT volume would also raise a volume alert");
     }
 
     [Fact]
@@ -115,7 +146,7 @@ public sealed class DemoScenarioTests
 
         Assert.All(scenario.Events, e => Assert.StartsWith("t42-", e.Host));
         Assert.Equal(
-            [("t42-web-1", 22, Severity.High), ("t42-build-agent-1", 445, Severity.Medium)],
+            [("t42-web-1", 22, Severity.High), ("t42-build-agent-1", 445, Severity.Medium), ("t42-batch-1", 853, Severity.High)],
             scenario.ExpectedAlerts.Select(a => (a.Workload, a.Port, a.Severity)));
     }
 

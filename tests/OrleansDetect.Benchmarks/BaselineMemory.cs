@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+using OrleansDetect;
+using OrleansDetect.Detectors;
+
+namespace OrleansDetect.Benchmarks;
+
+/// <summary>
+/// <c>dotnet run -c Release --project tests/OrleansDetect.Benchmarks -- baseline-memory</c>: managed bytes per
+/// learned workload (what one HostGrain holds besides Orleans' own activation: sweep, scan and encrypted-DNS
+/// detectors and the baseline), for 100,000 workloads in one process; the stored baseline's size; and how many
+/// baseline writes a steadily active workload causes.
+/// </summary>
+public static class BaselineMemory
+{
+    private const long WindowMs = 5 * 60_000;
+    private const long StartMs = 1_795_841_277_000;
+
+    public static void Run(int workloads = 100_000)
+    {
+        var options = new BaselineOptions();
+        var sweepOptions = new PortSweepOptions();
+        var scanOptions = new PortScanOptions();
+        var dnsOptions = new EncryptedDnsOptions();
+        var held = new object[workloads];
+        var baselines = new WorkloadBaseline[workloads];
+
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        var clock = Stopwatch.StartNew();
+        for (var w = 0; w < workloads; w++)
+        {
+            var baseline = new WorkloadBaseline(options);
+            var sweeps = new PortSweepDetector(sweepOptions, NetworkScope.Default) { ThresholdSource = baseline };
+            var scans = new PortScanDetector(scanOptions, NetworkScope.Default);
+            var dns = new EncryptedDnsDetector(dnsOptions, KnownResolvers.Shipped, baseline);
+            Learn(w, baseline, sweeps, scans, dns);
+            held[w] = (baseline, sweeps, scans, dns);
+            baselines[w] = baseline;
+        }
+
+        var after = GC.GetTotalMemory(forceFullCollection: true);
+        Console.WriteLine($"{workloads:N0} learned workloads in {clock.Elapsed.TotalSeconds:0.0} s: {(after - before) / (double)workloads:N0} bytes each (detectors + baseline + live windows)");
+
+        var sample = baselines[0];
+        Console.WriteLine($"  each: {sample.ResolverCount} resolvers, {sample.TrackedPorts} tracked ports, {sample.ActiveWindows} active windows, learned={sample.IsLearned}");
+
+        var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
+        var stored = serializer.SerializeToArray(sample.Export(eventsSeen: 3_000, StartMs, StartMs + 86_400_000));
+        Console.WriteLine($"  stored baseline (Orleans binary serializer): {stored.Length:N0} bytes");
+
+        GC.KeepAlive(held);
+        MeasureWriteRate();
+    }
+
+    /// <summary>
+    /// 25 h of event time: an event every 10 s (DoT every 2 min to two Cloudflare addresses, a failed attempt every 6 min
+    /// on one of three ports), so the baseline learns resolvers, volumes and fan-out, and the sweep windows hold live entries.
+    /// </summary>
+    private static void Learn(int w, WorkloadBaseline baseline, PortSweepDetector sweeps, PortScanDetector scans, EncryptedDnsDetector dns)
+    {
+        var self = NetAddress.FromV4(10, 0, (byte)(w >> 8), (byte)w);
+        var end = StartMs + 25 * 3_600_000L;
+        var i = 0;
+        for (var t = StartMs + (w % 10_000); t < end; t += 10_000, i++)
+        {
+            var e = (i % 36) switch
+            {
+                0 or 12 or 24 => Flow(t, self, NetAddress.Parse(i % 72 == 0 ? "1.1.1.1" : "1.0.0.1"), 853, FlowState.Established),
+                1 => Flow(t, self, NetAddress.FromV4(10, 9, (byte)(i % 7), (byte)(i % 200)), (ushort)(8080 + (i / 36 % 3)), FlowState.Attempted),
+                _ => Flow(t, self, NetAddress.FromV4(10, 1, 0, (byte)(i % 20)), 5432, FlowState.Established),
+            };
+            if (sweeps.Observe(in e))
+            {
+                scans.Observe(in e);
+                baseline.Advance(e.TimeMs, sweeps);
+                dns.Observe(in e);
+            }
+        }
+    }
+
+    /// <summary>The grain writes when the baseline changed since the last write, checked every WriteInterval (30 s).</summary>
+    private static void MeasureWriteRate()
+    {
+        const int workloads = 1_000;
+        var hours = 4;
+        var baselines = new WorkloadBaseline[workloads];
+        var sweeps = new PortSweepDetector[workloads];
+        var dns = new EncryptedDnsDetector[workloads];
+        var written = new long[workloads];
+        for (var w = 0; w < workloads; w++)
+        {
+            baselines[w] = new WorkloadBaseline(new BaselineOptions());
+            sweeps[w] = new PortSweepDetector(new PortSweepOptions(), NetworkScope.Default) { ThresholdSource = baselines[w] };
+            dns[w] = new EncryptedDnsDetector(new EncryptedDnsOptions(), KnownResolvers.Shipped, baselines[w]);
+        }
+
+        long writes = 0;
+        var self = NetAddress.FromV4(10, 0, 0, 1);
+        for (var tick = StartMs; tick < StartMs + hours * 3_600_000L; tick += 30_000)
+        {
+            for (var w = 0; w < workloads; w++)
+            {
+                // Three events per 30 s per workload, one of them DoT.
+                for (var k = 0; k < 3; k++)
+                {
+                    var t = tick + k * 10_000;
+                    var e = k == 0 ? Flow(t, self, NetAddress.Parse("1.1.1.1"), 853, FlowState.Established) : Flow(t, self, NetAddress.FromV4(10, 1, 0, 7), 5432, FlowState.Established);
+                    sweeps[w].Observe(in e);
+                    baselines[w].Advance(t, sweeps[w]);
+                    dns[w].Observe(in e);
+                }
+
+                if (baselines[w].Changes != written[w])
+                {
+                    written[w] = baselines[w].Changes;
+                    writes++;
+                }
+            }
+        }
+
+        var perWorkloadHour = writes / (double)workloads / hours;
+        Console.WriteLine($"baseline writes: {perWorkloadHour:0.0} per active workload per hour (window {new BaselineOptions().Window.TotalMinutes} min, write interval 30 s) " +
+                          $"→ {perWorkloadHour * 100_000 / 3600:N0} writes/s for 100,000 active workloads");
+    }
+
+    private static FlowEvent Flow(long timeMs, NetAddress src, NetAddress dst, ushort port, FlowState state) =>
+        new(timeMs, src, 50_000, dst, port, FlowProtocol.Tcp, state, 3_000, 10);
+}
