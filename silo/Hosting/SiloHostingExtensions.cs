@@ -38,6 +38,12 @@ public static class SiloHostingExtensions
                 services.AddHostedService(sp => sp.GetRequiredService<RedisProbe>());
                 services.AddHealthChecks().AddCheck<RedisReadinessCheck>("redis", tags: ["ready"]);
                 silo.UseRedisClustering(o => o.ConfigurationOptions = redisOptions.Clone());
+                // The default directory's partitions die with their silo, so a workload on a surviving silo could be
+                // activated twice (its windows split) after another silo dies. The distributed directory hands its
+                // ranges over consistently on membership changes: one activation per workload throughout.
+#pragma warning disable ORLEANSEXP003 // Experimental in Orleans 10; chosen over Microsoft.Orleans.GrainDirectory.Redis, which drags Roslyn into the silo.
+                silo.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
                 foreach (var name in new[] { StorageNames.Alerts, StorageNames.Baselines })
                 {
                     silo.AddRedisGrainStorage(name, options => options.Configure<IServiceProvider>((o, sp) =>

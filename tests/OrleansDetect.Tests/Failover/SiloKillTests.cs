@@ -145,7 +145,9 @@ public sealed class SiloKillTests(ScaleOutFixture fixture, ITestOutputHelper out
         await victim.KillAsync();
         await fixture.WaitDeclaredDeadAsync(victim, DeathTimeout);
         var deadAt = clock.ElapsedTicks;
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // Keep sending until several batches sent after the death have been answered (bounded).
+        var waitAfterDeath = Stopwatch.StartNew();
+        while (batches.Count(b => b.StartedTicks > deadAt) < 5 && waitAfterDeath.Elapsed < TimeSpan.FromSeconds(90)) await Task.Delay(100);
         await stop.CancelAsync();
         await sender.WaitAsync(TimeSpan.FromMinutes(3));
 
