@@ -32,11 +32,40 @@ internal static class ClientCommandLine
         Recursive = true,
     };
 
+    private static readonly Option<bool> OrleansOption = new("--orleans")
+    {
+        Description = "Connect to the cluster as an Orleans client (Redis clustering) and call the ingest router directly, skipping HTTP",
+        Recursive = true,
+    };
+
+    // No default from the environment here either: a connection string may hold a password.
+    private static readonly Option<string?> RedisOption = new("--redis")
+    {
+        Description = $"With --orleans: the cluster's Redis, HOST:PORT[,password=…] (default: ${OrleansSettings.RedisVariable})",
+        Recursive = true,
+    };
+
+    private static readonly Option<string?> ClusterIdOption = new("--cluster-id")
+    {
+        Description = "With --orleans: the cluster's Orleans ClusterId (default: $Orleans__ClusterId, else Orleans' default)",
+        Recursive = true,
+    };
+
+    private static readonly Option<string?> ServiceIdOption = new("--service-id")
+    {
+        Description = "With --orleans: the cluster's Orleans ServiceId (default: $Orleans__ServiceId, else Orleans' default)",
+        Recursive = true,
+    };
+
     public static RootCommand Create(TextWriter output, TextWriter error)
     {
         var root = new RootCommand("OrleansDetect ingest client: send flow events to the detection cluster, run the demo, generate load.");
         root.Options.Add(GatewayOption);
         root.Options.Add(ApiKeyOption);
+        root.Options.Add(OrleansOption);
+        root.Options.Add(RedisOption);
+        root.Options.Add(ClusterIdOption);
+        root.Options.Add(ServiceIdOption);
         root.Subcommands.Add(CreateSendCommand(output, error));
         root.Subcommands.Add(CreateDemoCommand(output, error));
         root.Subcommands.Add(CreateLoadCommand(output, error));
@@ -45,10 +74,31 @@ internal static class ClientCommandLine
 
     /// <summary>
     /// Builds the target the commands talk to from the global options; null (after printing why) when they are
-    /// unusable. This is where a direct Orleans-client target will be chosen.
+    /// unusable: the HTTP gateways, or with <c>--orleans</c> the cluster itself.
     /// </summary>
     internal static IIngestTarget? CreateTarget(ParseResult parseResult, TextWriter error)
     {
+        if (parseResult.GetValue(OrleansOption))
+        {
+            var redis = parseResult.GetValue(RedisOption);
+            if (string.IsNullOrWhiteSpace(redis)) redis = Environment.GetEnvironmentVariable(OrleansSettings.RedisVariable);
+            if (string.IsNullOrWhiteSpace(redis))
+            {
+                error.WriteLine($"--orleans needs the cluster's Redis: --redis HOST:PORT or ${OrleansSettings.RedisVariable}");
+                return null;
+            }
+
+            try
+            {
+                return new OrleansTarget(new OrleansSettings(redis.Trim(), parseResult.GetValue(ClusterIdOption), parseResult.GetValue(ServiceIdOption)));
+            }
+            catch (ArgumentException e)
+            {
+                error.WriteLine($"--redis: not a Redis connection string ({e.Message})");
+                return null;
+            }
+        }
+
         var gateways = GatewaySettings.ParseGateways(parseResult.GetValue(GatewayOption) ?? [], out var problem);
         if (problem is not null)
         {

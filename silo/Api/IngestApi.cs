@@ -3,6 +3,8 @@ using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Orleans.Persistence.Redis;
+using OrleansDetect.Grains;
 using OrleansDetect.Ingest;
 using OrleansDetect.Silo.Hosting;
 
@@ -31,6 +33,7 @@ public static class IngestApi
         HttpContext context,
         IGrainFactory grains,
         ApiKeyCheck keys,
+        IngestAvailability availability,
         IOptions<IngestOptions> options,
         CancellationToken cancellationToken)
     {
@@ -40,6 +43,8 @@ public static class IngestApi
             context.Response.Headers.WWWAuthenticate = "Bearer";
             return Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "Ingest needs 'Authorization: Bearer <key>' with a configured API key.");
         }
+
+        if (availability.Unavailable() is { } reason) return Unavailable(context, reason);
 
         if (!IsAcceptedMediaType(request.ContentType))
         {
@@ -77,8 +82,17 @@ public static class IngestApi
         var late = 0;
         if (parsed.Batches.Length > 0)
         {
-            var result = await grains.GetGrain<IIngestRouterGrain>(0).Ingest(parsed.Batches);
-            late = result.Late;
+            try
+            {
+                var result = await grains.GetGrain<IIngestRouterGrain>(0).Ingest(parsed.Batches);
+                late = result.Late;
+            }
+            catch (Exception ex) when (IsUnavailable(ex))
+            {
+                // The router already retried within Ingest:RetryBudget. Some workloads of this batch may have been
+                // processed; sending the batch again is safe because detection counts distinct targets.
+                return Unavailable(context, $"The cluster could not take the batch right now ({ex.GetType().Name}); retry shortly.");
+            }
         }
 
         var errors = parsed.Errors.Select(e => new LineErrorResponse(e.Line, e.Error)).ToArray();
@@ -127,6 +141,18 @@ public static class IngestApi
             throw;
         }
     }
+
+    private static bool IsUnavailable(Exception ex) =>
+        MembershipFailures.IsTransient(ex) || ex is RedisStorageException or StackExchange.Redis.RedisException;
+
+    /// <summary>503 with Retry-After: the client backs off and moves to another gateway.</summary>
+    private static ProblemHttpResult Unavailable(HttpContext context, string detail)
+    {
+        context.Response.Headers.RetryAfter = RetryAfterSeconds;
+        return Problem(StatusCodes.Status503ServiceUnavailable, "Service unavailable", detail);
+    }
+
+    private const string RetryAfterSeconds = "1";
 
     private static ProblemHttpResult TooLarge(long limit) =>
         Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", $"The body exceeds the {limit} byte limit (Ingest:MaxBodyBytes); split it into smaller batches.");

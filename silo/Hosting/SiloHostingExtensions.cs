@@ -16,6 +16,8 @@ public static class SiloHostingExtensions
         var services = builder.Services;
 
         services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<IngestRetryOptions>().BindConfiguration(IngestRetryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IngestAvailability>();
         services.AddDetectionServices();
         services.AddSingleton<ApiKeyCheck>();
         services.AddProblemDetails();
@@ -23,11 +25,25 @@ public static class SiloHostingExtensions
 
         builder.UseOrleans(silo =>
         {
+            // How fast a dead silo is noticed (Orleans:Membership:ProbeTimeout, NumMissedProbesLimit, …): Orleans binds
+            // ClusterId, ServiceId and Endpoints (AdvertisedIPAddress, ports) from "Orleans" itself, but not these.
+            services.AddOptions<ClusterMembershipOptions>().BindConfiguration("Orleans:Membership");
+
             var redis = configuration.GetConnectionString(RedisConnectionName);
             if (!string.IsNullOrWhiteSpace(redis))
             {
                 var redisOptions = ConfigurationOptions.Parse(redis);
+                services.AddOptions<RedisProbeOptions>().BindConfiguration(RedisProbeOptions.SectionName);
+                services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RedisProbe>(sp, redis));
+                services.AddHostedService(sp => sp.GetRequiredService<RedisProbe>());
+                services.AddHealthChecks().AddCheck<RedisReadinessCheck>("redis", tags: ["ready"]);
                 silo.UseRedisClustering(o => o.ConfigurationOptions = redisOptions.Clone());
+                // The default directory's partitions die with their silo, so a workload on a surviving silo could be
+                // activated twice (its windows split) after another silo dies. The distributed directory hands its
+                // ranges over consistently on membership changes: one activation per workload throughout.
+#pragma warning disable ORLEANSEXP003 // Experimental in Orleans 10; chosen over Microsoft.Orleans.GrainDirectory.Redis, which drags Roslyn into the silo.
+                silo.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
                 foreach (var name in new[] { StorageNames.Alerts, StorageNames.Baselines })
                 {
                     silo.AddRedisGrainStorage(name, options => options.Configure<IServiceProvider>((o, sp) =>
