@@ -61,7 +61,12 @@ public sealed class ScaleOutFixture : IAsyncLifetime
         $"Slack__WebhookUrl={Slack.Url}",
         // An alert whose notifier died with a silo is queued again this soon (default 30 s).
         "Detection__Alerts__RedeliveryInterval=00:00:02",
+        // Baselines learn in 30 minutes of event time and are written every second (default 24 h and 30 s).
+        "Detection__Baseline__LearningPeriod=00:30:00",
+        $"Detection__Baseline__WriteInterval={BaselineWriteInterval}",
     ];
+
+    public static readonly TimeSpan BaselineWriteInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>The cluster client, for management queries (which silo hosts a grain, which silos are alive).</summary>
     public Task<IClusterClient> ClusterClient() => _orleans!.ClusterClient;
