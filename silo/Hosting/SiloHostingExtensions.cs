@@ -58,6 +58,7 @@ public static class SiloHostingExtensions
             silo.AddActivityPropagation();
         });
 
+        builder.AddOrleansDetectTelemetry();
         return builder;
     }
 }

@@ -1,4 +1,5 @@
 using Orleans.Concurrency;
+using OrleansDetect.Diagnostics;
 
 namespace OrleansDetect.Grains;
 
@@ -9,6 +10,9 @@ public sealed class IngestRouterGrain : Grain, IIngestRouterGrain
 {
     public async Task<IngestResult> Ingest(WorkloadFlows[] batch)
     {
+        // One span for the whole fan-out: the host grains' spans hang under it.
+        using var span = DetectTelemetry.Source.StartActivity("ingest.route");
+        span?.SetTag("workloads", batch.Length);
         var calls = new Task<HostIngestResult>[batch.Length];
         for (var i = 0; i < batch.Length; i++)
         {
