@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using OpenTelemetry;
+using OpenTelemetry.Instrumentation.AspNetCore;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -26,6 +27,8 @@ public static class TelemetryExtensions
     /// <summary><c>Dashboard:Enabled</c> (default true) serves the Orleans Dashboard at <see cref="DashboardApi.Path"/>.</summary>
     public const string DashboardEnabledKey = "Dashboard:Enabled";
 
+    // Orleans 10.4 names its meter "Orleans"; later versions "Microsoft.Orleans". Both are listened to.
+
     /// <summary>Orleans' spans: grain calls (application and system targets) and grain storage.</summary>
     private static readonly string[] OrleansSources =
     [
@@ -45,6 +48,9 @@ public static class TelemetryExtensions
 
         if (string.IsNullOrWhiteSpace(configuration[EndpointKey])) return builder;
 
+        builder.Services.AddOptions<AspNetCoreTraceInstrumentationOptions>().Configure<IHostApplicationLifetime>((o, lifetime) =>
+            o.Filter = context => IsThisApp(context, lifetime) && !IsPolled(context.Request.Path));
+
         // Registered after AddActivityPropagation, so host.ingest is a child of Orleans' server span.
         builder.UseOrleans(silo => silo.AddIncomingGrainCallFilter<HostIngestTracing>());
         builder.Services.AddOpenTelemetry()
@@ -52,10 +58,10 @@ public static class TelemetryExtensions
             .WithTracing(tracing => tracing
                 .AddSource(DetectTelemetry.Name)
                 .AddSource(OrleansSources)
-                .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsPolled(context.Request.Path))
+                .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation(o => o.EnrichWithHttpRequestMessage = RedactWebhook))
             .WithMetrics(metrics => metrics
-                .AddMeter(DetectTelemetry.Name, "Microsoft.Orleans")
+                .AddMeter(DetectTelemetry.Name, "Orleans", "Microsoft.Orleans")
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation())
@@ -84,6 +90,10 @@ public static class TelemetryExtensions
             resource.AddDetector(services => new SiloInstanceDetector(services.GetRequiredService<ILocalSiloDetails>()));
         }
     }
+
+    // ASP.NET Core's listener sees every web app in the process; only this one's requests belong to this silo.
+    private static bool IsThisApp(HttpContext context, IHostApplicationLifetime lifetime) =>
+        ReferenceEquals(context.RequestServices?.GetService<IHostApplicationLifetime>(), lifetime);
 
     // Health probes and the dashboard poll every few seconds; tracing them would bury the ingest traces.
     private static bool IsPolled(PathString path) =>
