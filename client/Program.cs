@@ -2,6 +2,7 @@ using System.CommandLine;
 using OrleansDetect.Client;
 
 var parseResult = ClientCommandLine.Create(Console.Out, Console.Error).Parse(args);
+using var telemetry = ClientTelemetry.Start();
 
 // Ctrl+C cancels the command's token instead of ending the process, so `load` still prints its summary;
 // a second Ctrl+C ends the process as usual.

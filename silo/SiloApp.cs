@@ -19,6 +19,7 @@ public static class SiloApp
         app.MapAlertsApi();
         app.MapHostsApi();
         app.MapHealthApi();
+        app.MapDashboardApi();
         return app;
     }
 }

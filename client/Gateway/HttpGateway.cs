@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -33,6 +34,29 @@ internal sealed class HttpGateway : IIngestTarget
     public string Description => string.Join(", ", _settings.Gateways.Select(g => g.ToString().TrimEnd('/')));
 
     public async Task<IngestOutcome> PostFlowsAsync(ReadOnlyMemory<byte> ndjson, CancellationToken cancellationToken)
+    {
+        // One span per batch, around every attempt; the HTTP calls beneath it carry its traceparent.
+        using var span = ClientTelemetry.Source.StartActivity("client.send");
+        span?.SetTag("batch.bytes", ndjson.Length);
+        var outcome = await PostAsync(ndjson, cancellationToken);
+        if (span is not null)
+        {
+            span.SetTag("attempts", outcome.Attempts);
+            if (outcome.Response is { } answer)
+            {
+                span.SetTag("events.accepted", answer.Accepted);
+                span.SetTag("events.rejected", answer.Rejected);
+            }
+            else
+            {
+                span.SetStatus(ActivityStatusCode.Error, outcome.Failure);
+            }
+        }
+
+        return outcome;
+    }
+
+    private async Task<IngestOutcome> PostAsync(ReadOnlyMemory<byte> ndjson, CancellationToken cancellationToken)
     {
         var (response, failure, attempts) = await SendAsync(
             gateway =>

@@ -1,9 +1,11 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Orleans.Persistence.Redis;
+using OrleansDetect.Diagnostics;
 using OrleansDetect.Grains;
 using OrleansDetect.Ingest;
 using OrleansDetect.Silo.Hosting;
@@ -61,17 +63,23 @@ public static class IngestApi
             sizeFeature.MaxRequestBodySize = null;
         }
 
+        var started = Stopwatch.GetTimestamp();
         var body = await ReadBodyAsync(request.BodyReader, limit, cancellationToken);
         if (body is null) return TooLarge(limit);
 
         ParsedFlows parsed;
-        try
+        using (var span = DetectTelemetry.Source.StartActivity("ingest.parse"))
         {
-            parsed = new FlowParser(options.Value.MaxErrorsReported).Parse(body.Memory.Span);
-        }
-        finally
-        {
-            body.Dispose();
+            try
+            {
+                parsed = new FlowParser(options.Value.MaxErrorsReported).Parse(body.Memory.Span);
+            }
+            finally
+            {
+                body.Dispose();
+            }
+
+            IngestTelemetry.Parsed(span, parsed);
         }
 
         if (parsed.IsEmpty)
@@ -94,6 +102,8 @@ public static class IngestApi
                 return Unavailable(context, $"The cluster could not take the batch right now ({ex.GetType().Name}); retry shortly.");
             }
         }
+
+        DetectTelemetry.IngestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
 
         var errors = parsed.Errors.Select(e => new LineErrorResponse(e.Line, e.Error)).ToArray();
         return TypedResults.Accepted((string?)null, new IngestResponse(parsed.Accepted, parsed.Rejected, late, errors));

@@ -74,6 +74,7 @@ public static class SiloHostingExtensions
             silo.AddActivityPropagation();
         });
 
+        builder.AddOrleansDetectTelemetry();
         return builder;
     }
 }

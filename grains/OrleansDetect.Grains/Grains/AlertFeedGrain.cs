@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OrleansDetect.Diagnostics;
 
 namespace OrleansDetect.Grains;
 
@@ -38,6 +39,9 @@ public sealed class AlertFeedGrain(
 
     public Task Publish(AlertRecord alert)
     {
+        using var span = DetectTelemetry.Source.StartActivity("rss.publish");
+        span?.SetTag("alert.id", alert.Id);
+        span?.SetTag("alert.version", alert.Version);
         var alerts = state.State.Alerts;
         if (_index.TryGetValue(alert.Id, out var at))
         {
@@ -50,6 +54,7 @@ public sealed class AlertFeedGrain(
         if (alerts.Count > _capacity) alerts.RemoveRange(0, alerts.Count - _capacity);
         Reindex();
         _dirty = true;
+        DetectTelemetry.SinkDeliveries.Add(1, DetectTelemetry.SinkTag("rss"));
         return Task.CompletedTask;
     }
 

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansDetect.Alerts;
+using OrleansDetect.Diagnostics;
 using OrleansDetect.Sinks;
 
 namespace OrleansDetect.Grains;
@@ -36,6 +38,10 @@ public sealed partial class AlertGrain(
     private readonly bool _slackEnabled = !string.IsNullOrWhiteSpace(slackOptions.Value.WebhookUrl);
     private IGrainTimer? _redelivery;
 
+    // The alert.report span that last asked for a Slack post: the notifier's post joins that trace. Memory only:
+    // a redelivery after reactivation starts a trace of its own (it still carries the alert id).
+    private ActivityContext _notifyTrace;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (_slackEnabled && state.State.SlackPendingVersion > 0) StartRedelivery(dueNow: true);
@@ -44,6 +50,7 @@ public sealed partial class AlertGrain(
 
     public async Task<AlertRecord> Report(DetectionReport detection)
     {
+        using var span = DetectTelemetry.Source.StartActivity("alert.report");
         var now = time.GetUtcNow();
         var seenAt = DateTimeOffset.FromUnixTimeMilliseconds(detection.WindowEndMs);
         var current = state.State.Current;
@@ -92,8 +99,14 @@ public sealed partial class AlertGrain(
             if (notify) LogEscalated(logger, current.Id, merged.Severity);
         }
 
+        Record(span, current, detection, notify);
         state.State.Current = current;
-        if (notify && _slackEnabled) state.State.SlackPendingVersion = current.Version;
+        if (notify && _slackEnabled)
+        {
+            state.State.SlackPendingVersion = current.Version;
+            _notifyTrace = span?.Context ?? Activity.Current?.Context ?? default;
+        }
+
         await state.WriteStateAsync();
 
         await GrainFactory.GetGrain<IAlertFeedGrain>(IAlertFeedGrain.Key).Publish(current);
@@ -128,6 +141,11 @@ public sealed partial class AlertGrain(
     private async Task EnqueueForSlack(CancellationToken cancellationToken)
     {
         if (state.State.SlackPendingVersion == 0 || state.State.Current is not { } current) return;
+        // A timer tick has no caller: parent the hand-off on the report that asked for it, so Orleans carries
+        // that trace to the notifier.
+        using var span = DetectTelemetry.Source.StartActivity("slack.enqueue", ActivityKind.Producer, _notifyTrace);
+        span?.SetTag("alert.id", current.Id);
+        span?.SetTag("alert.version", current.Version);
         try
         {
             await GrainFactory.GetGrain<ISlackNotifierGrain>(ISlackNotifierGrain.DefaultKey).Enqueue(current);
@@ -138,6 +156,33 @@ public sealed partial class AlertGrain(
             LogEnqueueFailed(logger, ex, current.Id);
         }
     }
+
+    /// <summary>Counts the outcome and describes it on the report's span (ids and words, never addresses).</summary>
+    private static void Record(Activity? span, AlertRecord current, DetectionReport detection, bool notify)
+    {
+        var type = new KeyValuePair<string, object?>("alert.type", detection.Type);
+        var severity = new KeyValuePair<string, object?>("alert.severity", SeverityName(current.Severity));
+        if (current.Version == 1) DetectTelemetry.AlertsRaised.Add(1, type, severity);
+        else if (notify) DetectTelemetry.AlertsEscalated.Add(1, type, severity);
+        else DetectTelemetry.DetectionsSuppressed.Add(1, new KeyValuePair<string, object?>("reason", "dedup"), type);
+
+        if (span is { IsAllDataRequested: true })
+        {
+            span.SetTag("alert.id", current.Id);
+            span.SetTag(type.Key, type.Value);
+            span.SetTag(severity.Key, severity.Value);
+            span.SetTag("alert.version", current.Version);
+            span.SetTag("alert.notify", notify);
+        }
+    }
+
+    private static string SeverityName(Severity severity) => severity switch
+    {
+        Severity.Low => "low",
+        Severity.Medium => "medium",
+        Severity.High => "high",
+        _ => "unknown",
+    };
 
     /// <summary>Folds a new detection into the open alert's evidence: peak counts, widest window, union of samples.</summary>
     private static DetectionReport Merge(DetectionReport open, DetectionReport next)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using OrleansDetect.Diagnostics;
 
 namespace OrleansDetect.Grains;
 
@@ -16,6 +17,9 @@ public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retry
 {
     public async Task<IngestResult> Ingest(WorkloadFlows[] batch)
     {
+        // One span for the whole fan-out: the host grains' spans hang under it.
+        using var span = DetectTelemetry.Source.StartActivity("ingest.route");
+        span?.SetTag("workloads", batch.Length);
         var options = retryOptions.Value;
         var budget = Stopwatch.StartNew();
         var calls = new Task<HostIngestResult>[batch.Length];

@@ -82,7 +82,7 @@ public sealed class FlowParser
                     var shown = FlowRecordReader.Show(ref reader);
                     reader.Skip();
                     ReadToEnd(ref reader);
-                    outcome.Reject(lineNumber, $"expected a JSON object, got {shown}");
+                    outcome.Reject(lineNumber, $"expected a JSON object, got {shown}", Outcome.JsonReason);
                     continue;
                 }
 
@@ -91,7 +91,7 @@ public sealed class FlowParser
             }
             catch (JsonException e)
             {
-                outcome.Reject(lineNumber, $"not valid JSON: {Describe(e, wholeBody: false)}");
+                outcome.Reject(lineNumber, $"not valid JSON: {Describe(e, wholeBody: false)}", Outcome.JsonReason);
                 continue;
             }
 
@@ -117,7 +117,7 @@ public sealed class FlowParser
                 {
                     var shown = FlowRecordReader.Show(ref reader);
                     reader.Skip();
-                    outcome.Reject(element++, $"expected a JSON object, got {shown}");
+                    outcome.Reject(element++, $"expected a JSON object, got {shown}", Outcome.JsonReason);
                     continue;
                 }
 
@@ -136,7 +136,7 @@ public sealed class FlowParser
         catch (JsonException e)
         {
             var where = afterArray ? "after the array's end" : "in this element";
-            outcome.Reject(element, $"not valid JSON {where}: {Describe(e, wholeBody: true)}");
+            outcome.Reject(element, $"not valid JSON {where}: {Describe(e, wholeBody: true)}", Outcome.JsonReason);
         }
     }
 
@@ -168,17 +168,22 @@ public sealed class FlowParser
     /// <summary>One Parse call's accumulating result.</summary>
     private sealed class Outcome(int maxErrorsReported, int capacity)
     {
+        /// <summary>The reason slot after the fields': the line was not a JSON object.</summary>
+        public const int JsonReason = (int)FlowField.Count;
+
         private readonly WorkloadBatches _batches = new(capacity);
         private readonly List<LineError> _errors = [];
+        private int[]? _rejectedByReason;
         private bool _isEmpty;
 
         public int Rejected { get; private set; }
 
         public void MarkEmpty() => _isEmpty = true;
 
-        public void Reject(int line, string error)
+        public void Reject(int line, string error, int reason)
         {
             Rejected++;
+            (_rejectedByReason ??= new int[JsonReason + 1])[reason]++;
             if (_errors.Count < maxErrorsReported)
             {
                 _errors.Add(new LineError(line, error));
@@ -192,7 +197,7 @@ public sealed class FlowParser
             if (record.ErrorMask != 0 || !record.HasTime || !record.HasSrc || !record.HasDst || record.Protocol == 0
                 || (dportRequired && record.DstPort < 0))
             {
-                Reject(line, DescribeProblems(ref record, dportRequired));
+                Reject(line, DescribeProblems(ref record, dportRequired, out var first), (int)first);
                 return;
             }
 
@@ -217,16 +222,33 @@ public sealed class FlowParser
         public ParsedFlows Build()
         {
             var accepted = _batches.Count;
-            return new ParsedFlows(_batches.Build(), accepted, Rejected, _errors, _isEmpty);
+            return new ParsedFlows(_batches.Build(), accepted, Rejected, _errors, _isEmpty, RejectionReasons());
         }
 
-        private static string DescribeProblems(ref FlowRecord record, bool dportRequired)
+        private KeyValuePair<string, int>[] RejectionReasons()
         {
+            if (_rejectedByReason is null) return [];
+            var reasons = new List<KeyValuePair<string, int>>();
+            for (var reason = 0; reason <= JsonReason; reason++)
+            {
+                if (_rejectedByReason[reason] > 0)
+                {
+                    reasons.Add(new(reason == JsonReason ? "json" : WireName((FlowField)reason), _rejectedByReason[reason]));
+                }
+            }
+
+            return reasons.ToArray();
+        }
+
+        private static string DescribeProblems(ref FlowRecord record, bool dportRequired, out FlowField first)
+        {
+            first = FlowField.Count;
             var problems = new List<string>();
             for (var field = FlowField.Ts; field < FlowField.Count; field++)
             {
                 if ((record.ErrorMask & (1 << (int)field)) != 0)
                 {
+                    if (first == FlowField.Count) first = field;
                     problems.Add(record.Errors[(int)field]!);
                     continue;
                 }
@@ -242,6 +264,7 @@ public sealed class FlowParser
                 };
                 if (missing)
                 {
+                    if (first == FlowField.Count) first = field;
                     problems.Add(field == FlowField.Dport
                         ? "missing required field 'dport' (required for tcp and udp)"
                         : $"missing required field '{Name(field)}'");
@@ -257,6 +280,21 @@ public sealed class FlowParser
             FlowField.Src => "src",
             FlowField.Dst => "dst",
             _ => "proto",
+        };
+
+        private static string WireName(FlowField field) => field switch
+        {
+            FlowField.Ts => "ts",
+            FlowField.Host => "host",
+            FlowField.Src => "src",
+            FlowField.Sport => "sport",
+            FlowField.Dst => "dst",
+            FlowField.Dport => "dport",
+            FlowField.Proto => "proto",
+            FlowField.State => "state",
+            FlowField.Flags => "flags",
+            FlowField.Bytes => "bytes",
+            _ => "packets",
         };
     }
 }

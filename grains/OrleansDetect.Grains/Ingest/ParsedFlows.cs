@@ -3,15 +3,18 @@ namespace OrleansDetect.Ingest;
 /// <summary>The outcome of parsing one ingest request body.</summary>
 public sealed class ParsedFlows
 {
-    internal static readonly ParsedFlows Empty = new([], 0, 0, [], isEmpty: true);
+    internal static readonly ParsedFlows Empty = new([], 0, 0, [], isEmpty: true, []);
 
-    internal ParsedFlows(WorkloadFlows[] batches, int accepted, int rejected, IReadOnlyList<LineError> errors, bool isEmpty)
+    internal ParsedFlows(
+        WorkloadFlows[] batches, int accepted, int rejected, IReadOnlyList<LineError> errors, bool isEmpty,
+        IReadOnlyList<KeyValuePair<string, int>> rejectionReasons)
     {
         Batches = batches;
         Accepted = accepted;
         Rejected = rejected;
         Errors = errors;
         IsEmpty = isEmpty;
+        RejectionReasons = rejectionReasons;
     }
 
     /// <summary>Valid events grouped by workload, workloads in first-seen order, events in body order within a workload.</summary>
@@ -25,6 +28,12 @@ public sealed class ParsedFlows
 
     /// <summary>The first rejected lines' errors, in body order, capped at the parser's <c>maxErrorsReported</c>.</summary>
     public IReadOnlyList<LineError> Errors { get; }
+
+    /// <summary>
+    /// Every rejected line counted once under a reason: <c>json</c> (not a JSON object) or the wire name of its first
+    /// invalid or missing field (<c>ts</c>, <c>dport</c>, …). The counts add up to <see cref="Rejected"/>.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, int>> RejectionReasons { get; }
 
     /// <summary>The body held no lines or array elements at all (only whitespace, or <c>[]</c>).</summary>
     public bool IsEmpty { get; }

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OrleansDetect.Diagnostics;
 
 namespace OrleansDetect.Sinks;
 
@@ -54,13 +56,13 @@ public sealed partial class SlackNotifierGrain(
             // A version the channel has not seen yet still announces the alert as new; once a version
             // is on its way, whatever replaces it is an escalation.
             var escalation = queued.Value.Escalation || queued == _inFlight;
-            queued.Value = new QueuedNotification(alert, escalation);
+            queued.Value = new QueuedNotification(alert, escalation, CallerTrace());
         }
         else
         {
             DropOldestWhileFull();
             // The alert grain enqueues new alerts and severity escalations only.
-            _queuedById[alert.Id] = _queue.AddLast(new QueuedNotification(alert, Escalation: alert.Version > 1));
+            _queuedById[alert.Id] = _queue.AddLast(new QueuedNotification(alert, Escalation: alert.Version > 1, CallerTrace()));
         }
 
         StartSender();
@@ -142,6 +144,14 @@ public sealed partial class SlackNotifierGrain(
         var sent = node.Value;
         _inFlight = node;
         _lastPostStartedAt = time.GetUtcNow();
+        // The post runs on a timer, long after the ingest request ended: it continues the trace of the alert
+        // report that queued it (the HTTP call beneath it has the webhook path redacted). Untraced entries start
+        // a trace of their own rather than whatever the timer's context last held.
+        if (sent.Trace == default) Activity.Current = null;
+        using var span = DetectTelemetry.Source.StartActivity("slack.post", ActivityKind.Internal, sent.Trace);
+        span?.SetTag("alert.id", sent.Alert.Id);
+        span?.SetTag("alert.version", sent.Alert.Version);
+        span?.SetTag("slack.escalation", sent.Escalation);
         try
         {
             var payload = SlackMessageBuilder.Build(sent.Alert, sent.Escalation).ToJsonString();
@@ -155,6 +165,8 @@ public sealed partial class SlackNotifierGrain(
         }
         catch (Exception ex)
         {
+            span?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            DetectTelemetry.SinkFailures.Add(1, DetectTelemetry.SinkTag("slack"));
             OnPostFailed(node, sent, ex);
             return;
         }
@@ -164,6 +176,7 @@ public sealed partial class SlackNotifierGrain(
         }
 
         _consecutiveFailures = 0;
+        DetectTelemetry.SinkDeliveries.Add(1, DetectTelemetry.SinkTag("slack"));
         if (node.List is not null && node.Value.Alert.Version == sent.Alert.Version)
         {
             Remove(node);
@@ -249,7 +262,10 @@ public sealed partial class SlackNotifierGrain(
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
-    private sealed record QueuedNotification(AlertRecord Alert, bool Escalation);
+    /// <summary>The span context of the Enqueue call (the alert grain's hand-off), or default when untraced.</summary>
+    private static ActivityContext CallerTrace() => Activity.Current?.Context ?? default;
+
+    private sealed record QueuedNotification(AlertRecord Alert, bool Escalation, ActivityContext Trace);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Slack is not configured (Slack:WebhookUrl); alert notifications are not sent to Slack")]
     private static partial void LogNotConfigured(ILogger logger);

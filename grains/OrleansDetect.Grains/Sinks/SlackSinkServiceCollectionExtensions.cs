@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
+using OrleansDetect.Diagnostics;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
@@ -56,6 +57,11 @@ public static class SlackSinkServiceCollectionExtensions
             Delay = TimeSpan.FromSeconds(1),
             MaxDelay = options.MaxRetryDelay,
             ShouldRetryAfterHeader = true,
+            OnRetry = _ =>
+            {
+                DetectTelemetry.SinkRetries.Add(1, DetectTelemetry.SinkTag("slack"));
+                return default;
+            },
         };
 
         // MaxDelay does not apply to the Retry-After delay generator; cap it too, so a server asking

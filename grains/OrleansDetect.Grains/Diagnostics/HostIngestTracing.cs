@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using OrleansDetect.Grains;
+
+namespace OrleansDetect.Diagnostics;
+
+/// <summary>
+/// The <c>host.ingest</c> span around a workload grain's batch: the workload, the batch's event and failed-attempt
+/// counts, and what detection found. A call filter rather than code in <see cref="HostGrain"/>, so the grain stays
+/// a thin shell around its detectors; the silo registers it only when tracing is on.
+/// </summary>
+public sealed class HostIngestTracing : IIncomingGrainCallFilter
+{
+    public Task Invoke(IIncomingGrainCallContext context)
+    {
+        if (context.Grain is not HostGrain || context.MethodName != nameof(IHostGrain.Ingest)) return context.Invoke();
+        var span = DetectTelemetry.Source.StartActivity("host.ingest");
+        return span is null ? context.Invoke() : Traced(context, span);
+    }
+
+    private static async Task Traced(IIncomingGrainCallContext context, Activity span)
+    {
+        using (span)
+        {
+            if (span.IsAllDataRequested && context.Request.GetArgument(0) is FlowEvent[] events)
+            {
+                var failed = 0;
+                foreach (ref readonly var e in events.AsSpan())
+                {
+                    if (e.IsFailed) failed++;
+                }
+
+                span.SetTag("workload", context.TargetId.Key.ToString());
+                span.SetTag("events", events.Length);
+                span.SetTag("failed", failed);
+            }
+
+            try
+            {
+                await context.Invoke();
+            }
+            catch (Exception ex)
+            {
+                span.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+                throw;
+            }
+
+            if (context.Result is HostIngestResult result)
+            {
+                span.SetTag("findings", result.Alerts);
+                span.SetTag("late", result.Late);
+            }
+        }
+    }
+}
