@@ -63,6 +63,10 @@ public static class DetectTelemetry
     public static readonly UpDownCounter<long> ActiveWorkloads = Meter.CreateUpDownCounter<long>(
         "orleansdetect.workloads.active", "{workload}", "Workload grains active in this silo");
 
+    /// <summary>Events rejected for being stamped beyond <c>Detection:MaxClockSkew</c> ahead of the silo's clock.</summary>
+    public static readonly Counter<long> FutureEvents = Meter.CreateCounter<long>(
+        "orleansdetect.events.future", "{event}", "Events stamped too far ahead of the silo clock, rejected");
+
     /// <summary>Workload baselines written to grain storage.</summary>
     public static readonly Counter<long> BaselineWrites = Meter.CreateCounter<long>(
         "orleansdetect.baseline.writes", "{write}", "Workload baselines written to storage");

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansDetect.Detectors;
+using OrleansDetect.Diagnostics;
 
 namespace OrleansDetect.Grains;
 
@@ -109,7 +110,7 @@ public sealed partial class HostGrain(
         if (future > 0)
         {
             _futureEvents += future;
-            DetectionMetrics.FutureEvents.Add(future);
+            DetectTelemetry.FutureEvents.Add(future);
             LogFutureEvents(logger, future, clockOptions.Value.MaxClockSkew);
         }
 
@@ -162,8 +163,9 @@ public sealed partial class HostGrain(
         if (rule >= 0)
         {
             _suppressed[rule]++;
-            DetectionMetrics.Suppressed.Add(1,
-                new KeyValuePair<string, object?>("type", detection.Type),
+            DetectTelemetry.DetectionsSuppressed.Add(1,
+                new KeyValuePair<string, object?>("reason", "rule"),
+                new KeyValuePair<string, object?>("alert.type", detection.Type),
                 new KeyValuePair<string, object?>("rule", rule.ToString(CultureInfo.InvariantCulture)));
             LogSuppressed(logger, detection.Type, rule);
             return;
@@ -184,7 +186,7 @@ public sealed partial class HostGrain(
         stored.State = _baseline.Export(_eventsSeen, _firstEventMs == long.MaxValue ? long.MinValue : _firstEventMs, _lastEventMs);
         await stored.WriteStateAsync();
         _writtenChanges = changes;
-        DetectionMetrics.BaselineWrites.Add(1);
+        DetectTelemetry.BaselineWrites.Add(1);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Detection {Type} {Severity} with {Distinct} distinct targets")]

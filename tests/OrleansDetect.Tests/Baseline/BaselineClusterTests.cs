@@ -111,7 +111,15 @@ public sealed class BaselineClusterTests(BaselineClusterFixture fixture)
         };
         listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
         {
-            foreach (var tag in tags) if (tag.Key == "type") lock (suppressedType) suppressedType.Add((string)tag.Value!);
+            var byRule = false;
+            string? type = null;
+            foreach (var tag in tags)
+            {
+                if (tag is { Key: "reason", Value: "rule" }) byRule = true;
+                if (tag.Key == "alert.type") type = (string?)tag.Value;
+            }
+
+            if (byRule && type is not null) lock (suppressedType) suppressedType.Add(type);
         });
         listener.Start();
 
