@@ -184,14 +184,19 @@ internal static class ClientCommandLine
         var duration = DurationOption("--duration", TimeSpan.FromSeconds(30), "How long to run (30s, 2m, …)");
         var batchSize = PositiveIntOption("--batch-size", 10_000, "Events per request (with --rate, at most ~100 ms of events)");
         var concurrency = PositiveIntOption("--concurrency", 4, "Requests in flight");
+        var warmup = DurationOption("--warmup", TimeSpan.FromSeconds(5),
+            "Alert latencies in this first part of the run (JIT, first activations) are reported apart from the steady state");
+        var sweepInterval = DurationOption("--sweep-interval", TimeSpan.FromSeconds(1), "How often a sweep is injected to time its alert");
         var command = new Command("load", "Generate synthetic flows from many workloads and measure throughput and alert latency " +
-                                          "(one injected sweep per second, timed until its alert is visible).")
+                                          "(an injected sweep every --sweep-interval, timed until its alert is visible).")
         {
             workloads,
             rate,
             duration,
             batchSize,
             concurrency,
+            warmup,
+            sweepInterval,
         };
 
         command.SetAction((parseResult, cancellationToken) => Interruptible(error, cancellationToken, async () =>
@@ -200,7 +205,11 @@ internal static class ClientCommandLine
             if (target is null) return ExitUsage;
             var settings = new LoadSettings(
                 parseResult.GetValue(workloads), parseResult.GetValue(rate), parseResult.GetValue(duration),
-                parseResult.GetValue(batchSize), parseResult.GetValue(concurrency));
+                parseResult.GetValue(batchSize), parseResult.GetValue(concurrency))
+            {
+                Warmup = parseResult.GetValue(warmup),
+                SweepInterval = parseResult.GetValue(sweepInterval) is { } interval && interval > TimeSpan.Zero ? interval : TimeSpan.FromSeconds(1),
+            };
             return await new LoadRun(target, settings, output).RunAsync(cancellationToken);
         }));
         return command;

@@ -20,6 +20,9 @@ internal sealed record LoadSettings(int Workloads, int Rate, TimeSpan Duration, 
     public int SweepTargets { get; init; } = 30;
 
     public TimeSpan ReportInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Latencies of sweeps injected before this point are reported separately (cold JIT, first activations).</summary>
+    public TimeSpan Warmup { get; init; } = TimeSpan.Zero;
 }
 
 /// <summary>
@@ -34,6 +37,7 @@ internal sealed class LoadRun(IIngestTarget target, LoadSettings settings, TextW
     public const int ExitHttpErrors = 2;
 
     private readonly LatencyRecorder _latency = new();
+    private readonly LatencyRecorder _warmupLatency = new();
     private readonly string _run = Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()))[..6];
     private long _scheduled;
     private long _sent;
@@ -88,11 +92,14 @@ internal sealed class LoadRun(IIngestTarget target, LoadSettings settings, TextW
                          $"http errors {Interlocked.Read(ref _httpErrors)} (retries {Interlocked.Read(ref _retries)})");
         var summary = _latency.Summarize();
         output.WriteLine($"alert latency (POST start → visible in GET /api/v1/alerts): {summary}" +
-                         (_sweepSendFailures > 0 ? $" ({_sweepSendFailures} sweeps could not be sent)" : ""));
+                         (_sweepSendFailures > 0 ? $" ({_sweepSendFailures} sweeps could not be sent)" : "") +
+                         (settings.Warmup > TimeSpan.Zero ? $" [after {settings.Warmup.TotalSeconds:0.#} s warm-up]" : ""));
+        var warmup = _warmupLatency.Summarize();
+        if (warmup.Count + warmup.Missed > 0) output.WriteLine($"alert latency during warm-up: {warmup}");
 
         if (interrupted) return ClientCommandLine.ExitInterrupted;
         if (Interlocked.Read(ref _httpErrors) > 0) return ExitHttpErrors;
-        return Interlocked.Read(ref _rejected) > 0 || summary.Missed > 0 ? ExitRejectedOrMissed : ExitClean;
+        return Interlocked.Read(ref _rejected) > 0 || summary.Missed > 0 || warmup.Missed > 0 ? ExitRejectedOrMissed : ExitClean;
     }
 
     private async Task SendLoopAsync(SyntheticFlows flows, int batchSize, ulong seed, Stopwatch clock, CancellationToken cancellationToken)
@@ -136,18 +143,19 @@ internal sealed class LoadRun(IIngestTarget target, LoadSettings settings, TextW
             body.ResetWrittenCount();
             SyntheticFlows.WriteSweep(body, workload, settings.SweepTargets, port: 22, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), random);
 
+            var recorder = clock.Elapsed < settings.Warmup ? _warmupLatency : _latency;
             var started = Stopwatch.StartNew();
             var outcome = await target.PostFlowsAsync(body.WrittenMemory, cancellationToken);
             Count(outcome, settings.SweepTargets);
             if (!outcome.Succeeded)
             {
                 Interlocked.Increment(ref _sweepSendFailures);
-                _latency.RecordMiss();
+                recorder.RecordMiss();
                 continue;
             }
 
-            if (await WaitForAlertAsync(workload, started, cancellationToken) is { } latency) _latency.Record(latency);
-            else _latency.RecordMiss();
+            if (await WaitForAlertAsync(workload, started, cancellationToken) is { } latency) recorder.Record(latency);
+            else recorder.RecordMiss();
         }
     }
 
