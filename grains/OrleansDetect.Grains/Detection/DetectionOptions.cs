@@ -88,6 +88,12 @@ public sealed class PortScanOptions
 
     /// <summary>Ports quoted as evidence in a finding.</summary>
     public int SampleSize { get; set; } = 10;
+
+    /// <summary>
+    /// Ignore UDP probes to 33434–33534: traceroute and mtr walk these ports on one destination with one
+    /// unanswered datagram each, which is path discovery, not a port scan.
+    /// </summary>
+    public bool IgnoreTraceroute { get; set; } = true;
 }
 
 /// <summary>Rejects settings that would silently disable detection; each message names the configuration key.</summary>

@@ -42,7 +42,10 @@ public sealed class PortScanDetector
     private readonly long _windowMs;
     private readonly long _pruneEveryMs;
     private readonly string _staticReason;
+    private const int TracerouteFirstPort = 33434;
+    private const int TracerouteLastPort = 33534;
     private readonly bool _enabled;
+    private readonly bool _ignoreTraceroute;
     private long _nextPruneAtMs = long.MinValue;
 
     public PortScanDetector(PortScanOptions options, NetworkScope scope)
@@ -51,6 +54,7 @@ public sealed class PortScanDetector
         ArgumentNullException.ThrowIfNull(scope);
         _options = options;
         _enabled = options.Enabled;
+        _ignoreTraceroute = options.IgnoreTraceroute;
         _scope = scope;
         _clock = new EventClock(options.AllowedLateness);
         _windowMs = (long)options.Window.TotalMilliseconds;
@@ -86,6 +90,7 @@ public sealed class PortScanDetector
         }
 
         if (e.IsFailed && e.Protocol != FlowProtocol.Icmp && _enabled
+            && !(_ignoreTraceroute && IsTracerouteProbe(e))
             && _scope.Classify(e.Dst) != TargetScope.NotATarget)
         {
             _windows.Add(new ScanTarget(e.Protocol, e.Dst), e.DstPort, e.TimeMs, _windowMs, watermarkMs);
@@ -93,6 +98,9 @@ public sealed class PortScanDetector
 
         return true;
     }
+
+    private static bool IsTracerouteProbe(in FlowEvent e) =>
+        e.Protocol == FlowProtocol.Udp && e.DstPort is >= TracerouteFirstPort and <= TracerouteLastPort;
 
     /// <summary>Adds the scans that are new, rose in severity or gained ports since they were last reported.</summary>
     public void Collect(List<ScanFinding> findings)

@@ -46,6 +46,25 @@ public class PortScanDetectorTests
     }
 
     [Fact]
+    public void Traceroute_probes_are_path_discovery_not_a_scan_but_other_udp_ports_are()
+    {
+        var detector = NewDetector();
+        for (var hop = 0; hop < 30; hop++)
+        {
+            detector.Observe(Failed(hop * 100L, Target, 33434 + hop, FlowProtocol.Udp));
+        }
+
+        Assert.Empty(Collect(detector));
+
+        for (var port = 0; port < 20; port++)
+        {
+            detector.Observe(Failed(5_000 + port * 100L, Target, 20_000 + port, FlowProtocol.Udp));
+        }
+
+        Assert.Equal(20, Assert.Single(Collect(detector)).DistinctPorts);
+    }
+
+    [Fact]
     public void A_hundred_ports_are_a_high_scan()
     {
         var detector = NewDetector();
