@@ -133,7 +133,9 @@ public sealed partial class AlertGrain(
     private void StartRedelivery(bool dueNow)
     {
         var period = alertOptions.Value.RedeliveryInterval;
-        var options = new GrainTimerCreationOptions(dueNow ? TimeSpan.Zero : period, period) { Interleave = true };
+        // KeepAlive: an alert Slack has not confirmed keeps its grain active, so redelivery does not stop when the
+        // grain would otherwise be collected as idle; the timer is disposed once Slack acknowledges.
+        var options = new GrainTimerCreationOptions(dueNow ? TimeSpan.Zero : period, period) { Interleave = true, KeepAlive = true };
         if (_redelivery is null) _redelivery = this.RegisterGrainTimer(EnqueueForSlack, options);
         else _redelivery.Change(options.DueTime, options.Period);
     }
