@@ -12,7 +12,8 @@ public sealed class BaselineOptions
 
     /// <summary>
     /// Windows with traffic needed as well, so one forward clock jump (or a replay ending long after it began)
-    /// cannot end learning on a handful of events.
+    /// cannot end learning on a handful of events. Capped at the number of windows the learning period spans, so
+    /// a period of seconds still ends in seconds.
     /// </summary>
     public int MinActiveWindows { get; set; } = 6;
 

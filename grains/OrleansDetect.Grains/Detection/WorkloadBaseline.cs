@@ -69,6 +69,7 @@ public sealed class WorkloadBaseline : IPortThresholdSource
     private readonly BaselineOptions _options;
     private readonly long _windowMs;
     private readonly long _learningMs;
+    private readonly int _minActiveWindows;
     private readonly Dictionary<ResolverKey, ResolverStats> _resolvers = [];
     private readonly Dictionary<int, FanOut> _fanOut = [];
     private readonly ProtocolVolume[] _volumes = [new(), new(), new()];
@@ -81,6 +82,10 @@ public sealed class WorkloadBaseline : IPortThresholdSource
         _options = options;
         _windowMs = Math.Max(1, (long)options.Window.TotalMilliseconds);
         _learningMs = (long)options.LearningPeriod.TotalMilliseconds;
+
+        // A learning period of seconds (tests, demos, short replays) must end in seconds: never ask for more
+        // active windows than the period spans.
+        _minActiveWindows = (int)Math.Min(options.MinActiveWindows, Math.Max(1, Math.Ceiling(_learningMs / (double)_windowMs)));
     }
 
     public long LearningStartMs { get; private set; } = long.MinValue;
@@ -135,7 +140,7 @@ public sealed class WorkloadBaseline : IPortThresholdSource
             Changes++;
         }
 
-        if (!IsLearned && timeMs - LearningStartMs >= _learningMs && ActiveWindows >= _options.MinActiveWindows)
+        if (!IsLearned && timeMs - LearningStartMs >= _learningMs && ActiveWindows >= _minActiveWindows)
         {
             LearnedAtMs = timeMs;
             Changes++;

@@ -138,4 +138,16 @@ public sealed class WorkloadBaselineTests
         Assert.True(sweeps.Observe(in e));
         baseline.Advance(e.TimeMs, sweeps);
     }
+
+    [Fact]
+    public void A_learning_period_of_seconds_ends_in_seconds_of_event_time()
+    {
+        var baseline = new WorkloadBaseline(new BaselineOptions { LearningPeriod = TimeSpan.FromSeconds(30) });
+        const long start = 1_795_000_000_000;
+        baseline.Advance(start, null);
+        baseline.Advance(start + 29_000, null);
+        Assert.False(baseline.IsLearned);
+        baseline.Advance(start + 31_000, null);
+        Assert.True(baseline.IsLearned);
+    }
 }
