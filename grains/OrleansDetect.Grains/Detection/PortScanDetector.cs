@@ -40,13 +40,11 @@ public sealed class PortScanDetector
     private readonly SlidingDistinctWindows<ScanTarget, ushort> _windows;
     private readonly List<WindowReport<ScanTarget, ushort>> _reports = [];
     private readonly long _windowMs;
-    private readonly long _pruneEveryMs;
     private readonly string _staticReason;
     private const int TracerouteFirstPort = 33434;
     private const int TracerouteLastPort = 33534;
     private readonly bool _enabled;
     private readonly bool _ignoreTraceroute;
-    private long _nextPruneAtMs = long.MinValue;
 
     public PortScanDetector(PortScanOptions options, NetworkScope scope)
     {
@@ -58,10 +56,9 @@ public sealed class PortScanDetector
         _scope = scope;
         _clock = new EventClock(options.AllowedLateness);
         _windowMs = (long)options.Window.TotalMilliseconds;
-        _pruneEveryMs = Math.Max(1, _windowMs / 8);
         _staticReason = $"static port-scan threshold {options.MediumThreshold}";
         _windows = new SlidingDistinctWindows<ScanTarget, ushort>(
-            options.MaxTrackedPorts, options.MaxPortsPerTarget, options.SampleSize, _ => options.MediumThreshold);
+            options.MaxTrackedPorts, options.MaxPortsPerTarget, options.SampleSize, _ => options.MediumThreshold, pruneEveryMs: _windowMs / 8);
     }
 
     /// <summary>Raises thresholds for destinations the workload normally probes with failures; none by default.</summary>
@@ -83,11 +80,7 @@ public sealed class PortScanDetector
         }
 
         var watermarkMs = _clock.WatermarkMs;
-        if (watermarkMs >= _nextPruneAtMs)
-        {
-            _windows.Prune(watermarkMs);
-            _nextPruneAtMs = watermarkMs + _pruneEveryMs;
-        }
+        _windows.AdvanceTo(watermarkMs);
 
         if (e.IsFailed && e.Protocol != FlowProtocol.Icmp && _enabled
             && !(_ignoreTraceroute && IsTracerouteProbe(e))

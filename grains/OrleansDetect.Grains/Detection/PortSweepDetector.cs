@@ -54,9 +54,7 @@ public sealed class PortSweepDetector : IFanOutSource
     private readonly List<WindowReport<SweepGroup, NetAddress>> _reports = [];
     private readonly long _publicWindowMs;
     private readonly long _internalWindowMs;
-    private readonly long _pruneEveryMs;
     private readonly bool _enabled;
-    private long _nextPruneAtMs = long.MinValue;
 
     public PortSweepDetector(PortSweepOptions options, NetworkScope scope)
     {
@@ -69,12 +67,9 @@ public sealed class PortSweepDetector : IFanOutSource
         _lateralMovementPorts = [.. options.EffectiveLateralMovementPorts];
         _publicWindowMs = (long)options.PublicWindow.TotalMilliseconds;
         _internalWindowMs = (long)options.InternalWindow.TotalMilliseconds;
-
-        // Pruning scans every tracked entry, so it runs once per eighth of a window of event time: expired
-        // entries linger at most that long (they only delay freeing memory; Collect prunes exactly).
-        _pruneEveryMs = Math.Max(1, Math.Min(_publicWindowMs, _internalWindowMs) / 8);
         _windows = new SlidingDistinctWindows<SweepGroup, NetAddress>(
-            options.MaxTrackedTargets, options.MaxTargetsPerPort, options.SampleSize, StaticThreshold);
+            options.MaxTrackedTargets, options.MaxTargetsPerPort, options.SampleSize, StaticThreshold,
+            pruneEveryMs: Math.Min(_publicWindowMs, _internalWindowMs) / 8);
     }
 
     /// <summary>Raises thresholds where the workload's learned baseline fans out with failures; none by default.</summary>
@@ -96,11 +91,7 @@ public sealed class PortSweepDetector : IFanOutSource
         }
 
         var watermarkMs = _clock.WatermarkMs;
-        if (watermarkMs >= _nextPruneAtMs)
-        {
-            _windows.Prune(watermarkMs);
-            _nextPruneAtMs = watermarkMs + _pruneEveryMs;
-        }
+        _windows.AdvanceTo(watermarkMs);
 
         if (!e.IsFailed || !_enabled)
         {

@@ -38,6 +38,8 @@ internal sealed class SlidingDistinctWindows<TGroup, TMember>
     private readonly int _maxMembers;
     private readonly int _maxPerGroup;
     private readonly int _sampleSize;
+    private readonly long _pruneEveryMs;
+    private long _nextPruneAtMs = long.MinValue;
 
     // Evidence scratch reused by every Judge so a quiet batch allocates nothing; the first
     // _candidateCount entries belong to the current judgement.
@@ -47,8 +49,10 @@ internal sealed class SlidingDistinctWindows<TGroup, TMember>
     private long _judgedWatermarkMs = long.MinValue;
 
     /// <param name="staticThreshold">A group's medium threshold without learned baselines; a group below it is never judged.</param>
-    public SlidingDistinctWindows(int maxMembers, int maxPerGroup, int sampleSize, Func<TGroup, int> staticThreshold)
+    /// <param name="pruneEveryMs">Event time between the amortized prunes of <see cref="AdvanceTo"/>.</param>
+    public SlidingDistinctWindows(int maxMembers, int maxPerGroup, int sampleSize, Func<TGroup, int> staticThreshold, long pruneEveryMs)
     {
+        _pruneEveryMs = Math.Max(1, pruneEveryMs);
         _maxMembers = maxMembers;
         _maxPerGroup = maxPerGroup;
         _sampleSize = sampleSize;
@@ -106,6 +110,20 @@ internal sealed class SlidingDistinctWindows<TGroup, TMember>
         entry.Attempts = 1;
         state.Distinct++;
         _grownSinceJudge = true;
+    }
+
+    /// <summary>
+    /// Moves to a new watermark, pruning once per <c>pruneEveryMs</c> of event time: a prune scans every entry, so
+    /// expired entries linger at most that long (they only delay freeing memory; judging prunes exactly).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void AdvanceTo(long watermarkMs)
+    {
+        if (watermarkMs >= _nextPruneAtMs)
+        {
+            Prune(watermarkMs);
+            _nextPruneAtMs = watermarkMs + _pruneEveryMs;
+        }
     }
 
     /// <summary>Removes members that left the window; O(tracked members), so callers amortize it.</summary>

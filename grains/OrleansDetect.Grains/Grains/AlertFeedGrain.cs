@@ -20,13 +20,11 @@ public sealed class AlertFeedGrain(
     IOptions<AlertOptions> options) : Grain, IAlertFeedGrain
 {
     private readonly int _capacity = options.Value.FeedSize;
-    private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
     private bool _dirty;
     private Task _pendingWrite = Task.CompletedTask;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        Reindex();
         this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
         return Task.CompletedTask;
     }
@@ -43,7 +41,9 @@ public sealed class AlertFeedGrain(
         span?.SetTag("alert.id", alert.Id);
         span?.SetTag("alert.version", alert.Version);
         var alerts = state.State.Alerts;
-        if (_index.TryGetValue(alert.Id, out var at))
+        // A linear search over at most FeedSize entries: cheaper to keep than an index that must follow every trim.
+        var at = alerts.FindIndex(a => a.Id == alert.Id);
+        if (at >= 0)
         {
             // An older version never overwrites a newer one (updates may arrive out of order after a retry).
             if (alerts[at].Version > alert.Version) return Task.CompletedTask;
@@ -52,7 +52,6 @@ public sealed class AlertFeedGrain(
 
         alerts.Add(alert);
         if (alerts.Count > _capacity) alerts.RemoveRange(0, alerts.Count - _capacity);
-        Reindex();
         _dirty = true;
         DetectTelemetry.SinkDeliveries.Add(1, DetectTelemetry.SinkTag("rss"));
         return Task.CompletedTask;
@@ -88,10 +87,4 @@ public sealed class AlertFeedGrain(
         }
     }
 
-    private void Reindex()
-    {
-        _index.Clear();
-        var alerts = state.State.Alerts;
-        for (var i = 0; i < alerts.Count; i++) _index[alerts[i].Id] = i;
-    }
 }

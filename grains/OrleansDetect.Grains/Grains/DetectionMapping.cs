@@ -83,7 +83,5 @@ internal static class DetectionMapping
     /// <summary>The scope of an encrypted-DNS volume alert's fingerprint.</summary>
     public const string VolumeScope = "volume";
 
-    public static string ScopeName(TargetScope scope) => scope.ToScopeName();
-
     private static Dictionary<string, string> Saturated => new() { [Alerts.AlertText.SaturatedEvidenceKey] = "true" };
 }

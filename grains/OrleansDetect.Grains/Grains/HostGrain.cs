@@ -139,7 +139,7 @@ public sealed partial class HostGrain(
     public Task<HostView> GetView()
     {
         var windows = _sweeps.Windows()
-            .Select(w => new PortWindowView(DetectionReport.ProtocolName(w.Protocol), w.Port, DetectionMapping.ScopeName(w.Scope), w.Distinct, w.Threshold))
+            .Select(w => new PortWindowView(DetectionReport.ProtocolName(w.Protocol), w.Port, w.Scope.ToScopeName(), w.Distinct, w.Threshold))
             .ToArray();
         return Task.FromResult(new HostView
         {

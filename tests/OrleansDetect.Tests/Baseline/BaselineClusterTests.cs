@@ -16,43 +16,18 @@ namespace OrleansDetect.Tests.Baseline;
 /// An in-process silo with a one-hour learning period, 5-min baseline windows, one-second baseline writes and
 /// a suppression rule, so baselines learn from a few dozen events.
 /// </summary>
-public sealed class BaselineClusterFixture : IAsyncLifetime
+public sealed class BaselineClusterFixture() : ClusterFixture(1, new Dictionary<string, string?>
+{
+    ["Detection:Baseline:LearningPeriod"] = "01:00:00",
+    ["Detection:Baseline:MinActiveWindows"] = "3",
+    ["Detection:Baseline:WriteInterval"] = "00:00:01",
+    ["Detection:Suppress:0:Workload"] = SuppressedPrefix + "*",
+    ["Detection:Suppress:0:Type"] = DetectionTypes.PortSweep,
+    ["Detection:Suppress:0:Port"] = "22",
+    ["Detection:Suppress:0:Reason"] = "the vulnerability scanner",
+})
 {
     public const string SuppressedPrefix = "allowed-scanner-";
-
-    public InProcessTestCluster Cluster { get; private set; } = null!;
-
-    public IGrainFactory Grains => Cluster.Client;
-
-    public async Task InitializeAsync()
-    {
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureHost(host => host.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Detection:Baseline:LearningPeriod"] = "01:00:00",
-            ["Detection:Baseline:MinActiveWindows"] = "3",
-            ["Detection:Baseline:WriteInterval"] = "00:00:01",
-            ["Detection:Suppress:0:Workload"] = SuppressedPrefix + "*",
-            ["Detection:Suppress:0:Type"] = DetectionTypes.PortSweep,
-            ["Detection:Suppress:0:Port"] = "22",
-            ["Detection:Suppress:0:Reason"] = "the vulnerability scanner",
-        }));
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.AddMemoryGrainStorage(StorageNames.Alerts);
-            silo.AddMemoryGrainStorage(StorageNames.Baselines);
-            silo.Services.AddDetectionServices();
-        });
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Cluster.StopAllSilosAsync();
-        await Cluster.DisposeAsync();
-    }
 }
 
 [CollectionDefinition(Name)]

@@ -1,11 +1,7 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using OrleansDetect.Silo;
-
 using OrleansDetect.Tests.Infrastructure;
 
 namespace OrleansDetect.Tests.Baseline;
@@ -21,7 +17,8 @@ public sealed class BaselineRestartTests
     [Fact]
     public async Task A_learned_baseline_survives_a_silo_restart_with_redis_storage()
     {
-        await using var redis = await RedisProcess.StartAsync();
+        await using var redis = new RedisServer();
+        await redis.StartAsync();
         var workload = Flows.UniqueWorkload("restart");
         var start = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.AddHours(-3).ToUnixTimeMilliseconds() / WindowMs * WindowMs);
 
@@ -106,66 +103,6 @@ public sealed class BaselineRestartTests
             Http.Dispose();
             await _app.StopAsync();
             await _app.DisposeAsync();
-        }
-    }
-
-    /// <summary>redis-server on a free loopback port, without persistence to disk (the process outlives both silos).</summary>
-    private sealed class RedisProcess : IAsyncDisposable
-    {
-        private readonly Process _process;
-
-        private RedisProcess(Process process, int port)
-        {
-            _process = process;
-            ConnectionString = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{port}");
-        }
-
-        public string ConnectionString { get; }
-
-        public static async Task<RedisProcess> StartAsync()
-        {
-            var port = FreePort.Next();
-            Process process;
-            try
-            {
-                process = Process.Start(new ProcessStartInfo("redis-server", ["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-                {
-                    RedirectStandardOutput = true,
-                    RedirectStandardError = true,
-                })!;
-            }
-            catch (System.ComponentModel.Win32Exception e)
-            {
-                throw new InvalidOperationException("redis-server is not installed; this test needs it (apt-get install -y redis-server)", e);
-            }
-
-            for (var attempt = 0; attempt < 100; attempt++)
-            {
-                try
-                {
-                    using var client = new TcpClient();
-                    await client.ConnectAsync("127.0.0.1", port);
-                    return new RedisProcess(process, port);
-                }
-                catch (SocketException)
-                {
-                    await Task.Delay(100);
-                }
-            }
-
-            process.Kill();
-            throw new InvalidOperationException($"redis-server did not listen on port {port} within 10 s");
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                await _process.WaitForExitAsync();
-            }
-
-            _process.Dispose();
         }
     }
 }

@@ -5,19 +5,33 @@ using OrleansDetect.Grains;
 namespace OrleansDetect.Tests.Infrastructure;
 
 /// <summary>A two-silo in-process cluster with memory storage, shared by a test collection.</summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public class ClusterFixture : IAsyncLifetime
 {
+    private readonly short _silos;
+    private readonly IReadOnlyDictionary<string, string?> _settings;
+
+    public ClusterFixture()
+        : this(2, new Dictionary<string, string?>())
+    {
+    }
+
+    /// <param name="settings">Configuration on top of the defaults (detection thresholds, rules, …).</param>
+    protected ClusterFixture(short silos, IReadOnlyDictionary<string, string?> settings)
+    {
+        _silos = silos;
+        _settings = settings;
+    }
+
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
     public IGrainFactory Grains => Cluster.Client;
 
     public async Task InitializeAsync()
     {
-        var builder = new InProcessTestClusterBuilder(2);
-        builder.ConfigureHost(host => host.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Logging:LogLevel:Default"] = "Warning",
-        }));
+        var builder = new InProcessTestClusterBuilder(_silos);
+        builder.ConfigureHost(host => host.Configuration
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" })
+            .AddInMemoryCollection(_settings));
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddMemoryGrainStorage(StorageNames.Alerts);

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 
-namespace OrleansDetect.Tests.Failover;
+namespace OrleansDetect.Tests.Infrastructure;
 
 /// <summary>
 /// A real <c>redis-server</c> on a free loopback port with append-only persistence in a temporary directory,
@@ -12,7 +12,7 @@ public sealed class RedisServer : IAsyncDisposable
     private readonly string _directory = Directory.CreateTempSubdirectory("orleansdetect-redis-").FullName;
     private Process? _process;
 
-    public int Port { get; } = Infrastructure.FreePort.Next();
+    public int Port { get; } = FreePort.Next();
 
     public string ConnectionString => $"127.0.0.1:{Port}";
 
