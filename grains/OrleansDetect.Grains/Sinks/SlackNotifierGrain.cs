@@ -24,6 +24,11 @@ public sealed partial class SlackNotifierGrain(
     private readonly LinkedList<QueuedNotification> _queue = new();
     private readonly Dictionary<string, LinkedListNode<QueuedNotification>> _queuedById = new(StringComparer.Ordinal);
 
+    // The newest version posted per alert (bounded, oldest forgotten first): an alert grain re-enqueues until its
+    // acknowledgement lands, and a re-enqueue arriving between a post and that acknowledgement must not post again.
+    private readonly Dictionary<string, int> _postedVersions = new(StringComparer.Ordinal);
+    private readonly Queue<string> _postedOrder = new();
+
     private IGrainTimer? _sender;
     private LinkedListNode<QueuedNotification>? _inFlight;
     private DateTimeOffset _lastPostStartedAt = DateTimeOffset.MinValue;
@@ -43,6 +48,13 @@ public sealed partial class SlackNotifierGrain(
                 LogNotConfigured(logger);
             }
 
+            return Task.CompletedTask;
+        }
+
+        if (_postedVersions.TryGetValue(alert.Id, out var posted) && alert.Version <= posted)
+        {
+            // Already on Slack: only the acknowledgement is missing, so send that again instead of the message.
+            _ = Acknowledge(alert);
             return Task.CompletedTask;
         }
 
@@ -183,6 +195,7 @@ public sealed partial class SlackNotifierGrain(
         }
 
         LogPosted(logger, sent.Alert.Id, sent.Alert.Version, sent.Escalation);
+        RememberPosted(sent.Alert);
         await Acknowledge(sent.Alert);
     }
 
@@ -210,6 +223,17 @@ public sealed partial class SlackNotifierGrain(
 
         // The exception text is ours (SlackDeliveryException) or a timeout's; neither carries the URL.
         LogPostFailed(logger, sent.Alert.Id, sent.Alert.Version, _consecutiveFailures, backoff, ex.GetType().Name, ex.Message);
+    }
+
+    private void RememberPosted(AlertRecord alert)
+    {
+        if (!_postedVersions.ContainsKey(alert.Id))
+        {
+            _postedOrder.Enqueue(alert.Id);
+            while (_postedOrder.Count > _options.MaxQueue) _postedVersions.Remove(_postedOrder.Dequeue());
+        }
+
+        _postedVersions[alert.Id] = alert.Version;
     }
 
     private async Task Acknowledge(AlertRecord alert)
