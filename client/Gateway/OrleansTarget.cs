@@ -3,8 +3,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OrleansDetect.Alerts;
-using OrleansDetect.Grains;
 using OrleansDetect.Ingest;
 using StackExchange.Redis;
 
@@ -143,12 +141,12 @@ internal sealed class OrleansTarget : IIngestTarget
     {
         Id = a.Id,
         Type = a.Type,
-        Severity = AlertText.SeverityName(a.Severity),
+        Severity = a.Severity.Name(),
         Workload = a.Workload,
         Title = a.Title,
-        Protocol = DetectionReport.ProtocolName(a.Evidence.Protocol),
-        Port = a.Evidence.Port,
-        Scope = a.Evidence.Scope,
+        Protocol = a.Evidence.Key.Protocol.Name(),
+        Port = a.Evidence.Key.Port ?? 0,
+        Scope = a.Evidence.Key.TargetOrScope,
         DistinctTargets = a.Evidence.DistinctTargets,
         SampleTargets = a.Evidence.SampleTargets,
         FirstSeen = a.FirstSeen,

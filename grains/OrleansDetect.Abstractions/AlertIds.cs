@@ -4,11 +4,19 @@ using System.Text;
 namespace OrleansDetect;
 
 /// <summary>
-/// Alert ids are "{fingerprint key}-{n}": the alert grain's key (a hash of the fingerprint, so ids are
-/// URL-safe and stable across restarts) and the how-many-th alert that fingerprint has opened.
+/// Alert ids are "{grain key}-{n}": the alert grain's key — 16 hex digits of the SHA-256 of the
+/// <see cref="AlertKey.Fingerprint"/>, so ids are URL-safe and stable across restarts and releases — and the
+/// how-many-th alert that key has opened.
 /// </summary>
 public static class AlertIds
 {
+    /// <summary>The <see cref="IAlertGrain"/> key for an alert key.</summary>
+    public static string GrainKey(AlertKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return GrainKey(key.Fingerprint);
+    }
+
     /// <summary>The <see cref="IAlertGrain"/> key for a fingerprint: 16 hex digits of its SHA-256.</summary>
     public static string GrainKey(string fingerprint)
     {

@@ -52,10 +52,8 @@ public readonly record struct HostIngestResult(
     [property: Id(1)] int Late,
     [property: Id(2)] int Alerts);
 
-/// <summary>What the router did with a whole batch.</summary>
+/// <summary>What the router did with a whole batch: events counted, and events rejected as late or from the future.</summary>
 [GenerateSerializer, Immutable]
 public readonly record struct IngestResult(
     [property: Id(0)] int Accepted,
-    [property: Id(1)] int Late,
-    [property: Id(2)] int Workloads,
-    [property: Id(3)] int Alerts);
+    [property: Id(1)] int Late);

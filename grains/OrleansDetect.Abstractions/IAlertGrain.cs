@@ -1,13 +1,13 @@
 namespace OrleansDetect;
 
 /// <summary>
-/// Owns the alerts of one fingerprint (workload, type, port/target, scope): dedup within the suppression
+/// Owns the alerts of one <see cref="AlertKey"/> (subject, type, port, target or scope): dedup within the suppression
 /// interval, escalation, persistence, and delivery to the sinks.
 /// </summary>
 public interface IAlertGrain : IGrainWithStringKey
 {
-    /// <summary>Opens or updates the alert for a detection; completes once the alert is persisted.</summary>
-    Task<AlertRecord> Report(DetectionReport detection);
+    /// <summary>Opens or updates the alert for a finding; completes once the alert is persisted.</summary>
+    Task<AlertRecord> Report(Finding finding);
 
     /// <summary>The alert with this id, if this grain holds it.</summary>
     [Orleans.Concurrency.ReadOnly]

@@ -1,4 +1,4 @@
-using OrleansDetect.Alerts;
+using OrleansDetect.Grains.Alerts;
 
 namespace OrleansDetect.Silo.Api;
 
@@ -34,7 +34,7 @@ public sealed record AlertJson(
     {
         var e = a.Evidence;
         return new AlertJson(
-            a.Id, e.Type, AlertText.SeverityName(a.Severity), e.Workload, a.Title, DetectionReport.ProtocolName(e.Protocol), e.Port, e.Scope,
+            a.Id, e.Type, a.Severity.Name(), e.Workload, a.Title, e.Key.Protocol.Name(), e.Key.Port ?? 0, e.Key.TargetOrScope,
             e.DistinctTargets, e.SampleTargets, e.FailedAttempts, e.Threshold, e.ThresholdReason, e.DuringLearning, e.Mitre,
             a.FirstSeen, a.LastSeen, a.RaisedAt, a.UpdatedAt,
             DateTimeOffset.FromUnixTimeMilliseconds(e.WindowStartMs), DateTimeOffset.FromUnixTimeMilliseconds(e.WindowEndMs),

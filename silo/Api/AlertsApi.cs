@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using OrleansDetect.Grains;
-using OrleansDetect.Alerts;
+using OrleansDetect.Grains.Alerts;
 
 namespace OrleansDetect.Silo.Api;
 
@@ -25,7 +24,7 @@ public static class AlertsApi
         var selected = recent
             .Where(a => workload is null || string.Equals(a.Workload, workload, StringComparison.Ordinal))
             .Where(a => type is null || string.Equals(a.Type, type, StringComparison.OrdinalIgnoreCase))
-            .Where(a => severity is null || string.Equals(AlertText.SeverityName(a.Severity), severity, StringComparison.OrdinalIgnoreCase))
+            .Where(a => severity is null || string.Equals(a.Severity.Name(), severity, StringComparison.OrdinalIgnoreCase))
             .Take(max)
             .Select(AlertJson.From)
             .ToArray();
@@ -49,6 +48,6 @@ public static class AlertsApi
     {
         var recent = await grains.GetGrain<IAlertFeedGrain>(IAlertFeedGrain.Key).GetRecent(options.Value.FeedSize);
         var baseUri = new Uri($"{request.Scheme}://{request.Host}{request.PathBase}/");
-        return TypedResults.Text(AlertRssFeed.Render(recent, baseUri), "application/rss+xml; charset=utf-8");
+        return TypedResults.Text(AlertRssFeed.Render(recent, baseUri), AlertRssFeed.ContentType);
     }
 }

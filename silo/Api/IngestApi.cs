@@ -5,8 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Orleans.Persistence.Redis;
-using OrleansDetect.Diagnostics;
-using OrleansDetect.Grains;
+using OrleansDetect.Grains.Diagnostics;
 using OrleansDetect.Ingest;
 using OrleansDetect.Silo.Hosting;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using OrleansDetect.Diagnostics;
+using OrleansDetect.Grains.Diagnostics;
 using OrleansDetect.Ingest;
 
 namespace OrleansDetect.Silo.Api;

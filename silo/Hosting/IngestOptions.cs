@@ -1,4 +1,5 @@
-using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using OrleansDetect.Detection;
 
 namespace OrleansDetect.Silo.Hosting;
 
@@ -10,14 +11,24 @@ public sealed class IngestOptions
     /// <summary>Bearer keys that may ingest (<c>Ingest__ApiKeys__0</c>, …). None: ingest is open (the default binds to localhost only).</summary>
     public string[] ApiKeys { get; set; } = [];
 
-    /// <summary>Largest request body accepted; larger ones get 413.</summary>
-    [Range(1024, 1L << 30, ErrorMessage = "Ingest:MaxBodyBytes must be between 1 KiB and 1 GiB")]
+    /// <summary>Largest request body accepted (1 KiB–1 GiB); larger ones get 413.</summary>
     public long MaxBodyBytes { get; set; } = 16L * 1024 * 1024;
 
     /// <summary>How many per-line errors a response lists (all are counted).</summary>
-    [Range(0, 10_000, ErrorMessage = "Ingest:MaxErrorsReported must be between 0 and 10000")]
     public int MaxErrorsReported { get; set; } = 100;
 
     // Keys are secrets: never print them.
     public override string ToString() => $"IngestOptions(ApiKeys: {ApiKeys.Length} configured, MaxBodyBytes: {MaxBodyBytes})";
+}
+
+public sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
+{
+    public ValidateOptionsResult Validate(string? name, IngestOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var check = new OptionChecks(IngestOptions.SectionName);
+        check.InRange(options.MaxBodyBytes, 1024, 1L << 30, nameof(options.MaxBodyBytes));
+        check.InRange(options.MaxErrorsReported, 0, 10_000, nameof(options.MaxErrorsReported));
+        return check.Result;
+    }
 }

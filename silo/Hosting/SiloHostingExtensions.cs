@@ -1,6 +1,8 @@
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Storage;
-using OrleansDetect.Grains;
+using OrleansDetect.Grains.Hosting;
+using OrleansDetect.Grains.Workloads;
 using StackExchange.Redis;
 
 namespace OrleansDetect.Silo.Hosting;
@@ -15,8 +17,10 @@ public static class SiloHostingExtensions
         var configuration = builder.Configuration;
         var services = builder.Services;
 
-        services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<IngestRetryOptions>().BindConfiguration(IngestRetryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>();
+        services.AddOptions<IngestRetryOptions>().BindConfiguration(IngestRetryOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<IngestRetryOptions>, IngestRetryOptionsValidator>();
         services.AddSingleton<IngestAvailability>();
         services.AddDetectionServices();
         services.AddSingleton<ApiKeyCheck>();

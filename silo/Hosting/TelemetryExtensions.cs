@@ -8,8 +8,8 @@ using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Orleans.Dashboard;
 using Orleans.Diagnostics;
-using OrleansDetect.Diagnostics;
-using OrleansDetect.Sinks;
+using OrleansDetect.Grains.Diagnostics;
+using OrleansDetect.Grains.Sinks.Slack;
 using OrleansDetect.Silo.Api;
 
 namespace OrleansDetect.Silo.Hosting;

@@ -2,7 +2,8 @@ using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using OrleansDetect;
-using OrleansDetect.Detectors;
+using OrleansDetect.Detection;
+using OrleansDetect.Grains.Workloads;
 
 namespace OrleansDetect.Benchmarks;
 
@@ -19,34 +20,25 @@ public static class BaselineMemory
 
     public static void Run(int workloads = 100_000)
     {
-        var options = new BaselineOptions();
-        var sweepOptions = new PortSweepOptions();
-        var scanOptions = new PortScanOptions();
-        var dnsOptions = new EncryptedDnsOptions();
-        var held = new object[workloads];
-        var baselines = new WorkloadBaseline[workloads];
+        var settings = new DetectionSettings();
+        var held = new WorkloadDetection[workloads];
 
         var before = GC.GetTotalMemory(forceFullCollection: true);
         var clock = Stopwatch.StartNew();
         for (var w = 0; w < workloads; w++)
         {
-            var baseline = new WorkloadBaseline(options);
-            var sweeps = new PortSweepDetector(sweepOptions, NetworkScope.Default) { ThresholdSource = baseline };
-            var scans = new PortScanDetector(scanOptions, NetworkScope.Default);
-            var dns = new EncryptedDnsDetector(dnsOptions, KnownResolvers.Shipped, baseline);
-            Learn(w, baseline, sweeps, scans, dns);
-            held[w] = (baseline, sweeps, scans, dns);
-            baselines[w] = baseline;
+            held[w] = new WorkloadDetection($"workload-{w}", settings);
+            Learn(w, held[w]);
         }
 
         var after = GC.GetTotalMemory(forceFullCollection: true);
         Console.WriteLine($"{workloads:N0} learned workloads in {clock.Elapsed.TotalSeconds:0.0} s: {(after - before) / (double)workloads:N0} bytes each (detectors + baseline + live windows)");
 
-        var sample = baselines[0];
+        var sample = held[0].Baseline;
         Console.WriteLine($"  each: {sample.ResolverCount} resolvers, {sample.TrackedPorts} tracked ports, {sample.ActiveWindows} active windows, learned={sample.IsLearned}");
 
-        var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
-        var stored = serializer.SerializeToArray(sample.Export(eventsSeen: 3_000, StartMs, StartMs + 86_400_000));
+        var serializer = new ServiceCollection().AddSerializer(s => s.AddAssembly(typeof(BaselineState).Assembly)).BuildServiceProvider().GetRequiredService<Serializer>();
+        var stored = serializer.SerializeToArray(BaselineState.From(held[0].Export()));
         Console.WriteLine($"  stored baseline (Orleans binary serializer): {stored.Length:N0} bytes");
 
         GC.KeepAlive(held);
@@ -57,7 +49,7 @@ public static class BaselineMemory
     /// 25 h of event time: an event every 10 s (DoT every 2 min to two Cloudflare addresses, a failed attempt every 6 min
     /// on one of three ports), so the baseline learns resolvers, volumes and fan-out, and the sweep windows hold live entries.
     /// </summary>
-    private static void Learn(int w, WorkloadBaseline baseline, PortSweepDetector sweeps, PortScanDetector scans, EncryptedDnsDetector dns)
+    private static void Learn(int w, WorkloadDetection workload)
     {
         var self = NetAddress.FromV4(10, 0, (byte)(w >> 8), (byte)w);
         var end = StartMs + 25 * 3_600_000L;
@@ -70,12 +62,7 @@ public static class BaselineMemory
                 1 => Flow(t, self, NetAddress.FromV4(10, 9, (byte)(i % 7), (byte)(i % 200)), (ushort)(8080 + (i / 36 % 3)), FlowState.Attempted),
                 _ => Flow(t, self, NetAddress.FromV4(10, 1, 0, (byte)(i % 20)), 5432, FlowState.Established),
             };
-            if (sweeps.Observe(in e))
-            {
-                scans.Observe(in e);
-                baseline.Advance(e.TimeMs, sweeps);
-                dns.Observe(in e);
-            }
+            workload.Observe([e], long.MaxValue);
         }
     }
 
@@ -84,15 +71,12 @@ public static class BaselineMemory
     {
         const int workloads = 1_000;
         var hours = 4;
-        var baselines = new WorkloadBaseline[workloads];
-        var sweeps = new PortSweepDetector[workloads];
-        var dns = new EncryptedDnsDetector[workloads];
+        var settings = new DetectionSettings();
+        var detections = new WorkloadDetection[workloads];
         var written = new long[workloads];
         for (var w = 0; w < workloads; w++)
         {
-            baselines[w] = new WorkloadBaseline(new BaselineOptions());
-            sweeps[w] = new PortSweepDetector(new PortSweepOptions(), NetworkScope.Default) { ThresholdSource = baselines[w] };
-            dns[w] = new EncryptedDnsDetector(new EncryptedDnsOptions(), KnownResolvers.Shipped, baselines[w]);
+            detections[w] = new WorkloadDetection($"workload-{w}", settings);
         }
 
         long writes = 0;
@@ -106,14 +90,12 @@ public static class BaselineMemory
                 {
                     var t = tick + k * 10_000;
                     var e = k == 0 ? Flow(t, self, NetAddress.Parse("1.1.1.1"), 853, FlowState.Established) : Flow(t, self, NetAddress.FromV4(10, 1, 0, 7), 5432, FlowState.Established);
-                    sweeps[w].Observe(in e);
-                    baselines[w].Advance(t, sweeps[w]);
-                    dns[w].Observe(in e);
+                    detections[w].Observe([e], long.MaxValue);
                 }
 
-                if (baselines[w].Changes != written[w])
+                if (detections[w].Changes != written[w])
                 {
-                    written[w] = baselines[w].Changes;
+                    written[w] = detections[w].Changes;
                     writes++;
                 }
             }

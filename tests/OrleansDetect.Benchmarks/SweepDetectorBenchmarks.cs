@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using OrleansDetect;
-using OrleansDetect.Detectors;
+using OrleansDetect.Detection;
 
 namespace OrleansDetect.Benchmarks;
 
@@ -23,8 +23,8 @@ public class SweepDetectorBenchmarks
     private FlowEvent[][] _trace = [];
     private PortSweepDetector[] _sweeps = [];
     private PortScanDetector[] _scans = [];
-    private readonly List<SweepFinding> _sweepFindings = [];
-    private readonly List<ScanFinding> _scanFindings = [];
+    private EventClock[] _clocks = [];
+    private readonly List<Finding> _findings = [];
     private long _offsetMs;
 
     [GlobalSetup]
@@ -39,10 +39,13 @@ public class SweepDetectorBenchmarks
 
         _sweeps = new PortSweepDetector[Workloads];
         _scans = new PortScanDetector[Workloads];
+        _clocks = new EventClock[Workloads];
         for (var w = 0; w < Workloads; w++)
         {
-            _sweeps[w] = new PortSweepDetector(new PortSweepOptions(), NetworkScope.Default);
-            _scans[w] = new PortScanDetector(new PortScanOptions(), NetworkScope.Default);
+            var subject = AlertSubject.Workload($"w{w}");
+            _sweeps[w] = new PortSweepDetector(new PortSweepOptions(), NetworkScope.Default, subject);
+            _scans[w] = new PortScanDetector(new PortScanOptions(), NetworkScope.Default, subject);
+            _clocks[w] = new EventClock(new EventClockOptions().AllowedLateness);
         }
     }
 
@@ -53,11 +56,13 @@ public class SweepDetectorBenchmarks
         var accepted = 0;
         for (var w = 0; w < _trace.Length; w++)
         {
-            var detector = _sweeps[w];
+            var (detector, clock) = (_sweeps[w], _clocks[w]);
             foreach (ref readonly var e in _trace[w].AsSpan())
             {
-                if (detector.Observe(e with { TimeMs = e.TimeMs + offset }))
+                var shifted = e with { TimeMs = e.TimeMs + offset };
+                if (clock.Admit(shifted.TimeMs))
                 {
+                    detector.Observe(in shifted, clock.WatermarkMs);
                     accepted++;
                 }
             }
@@ -74,18 +79,19 @@ public class SweepDetectorBenchmarks
         var found = 0;
         for (var w = 0; w < _trace.Length; w++)
         {
-            var detector = _sweeps[w];
+            var (detector, clock) = (_sweeps[w], _clocks[w]);
             var events = _trace[w];
             for (var start = 0; start < events.Length; start += BatchSize)
             {
                 foreach (ref readonly var e in events.AsSpan(start, Math.Min(BatchSize, events.Length - start)))
                 {
-                    detector.Observe(e with { TimeMs = e.TimeMs + offset });
+                    var shifted = e with { TimeMs = e.TimeMs + offset };
+                    if (clock.Admit(shifted.TimeMs)) detector.Observe(in shifted, clock.WatermarkMs);
                 }
 
-                _sweepFindings.Clear();
-                detector.Collect(_sweepFindings);
-                found += _sweepFindings.Count;
+                _findings.Clear();
+                detector.Collect(clock.WatermarkMs, duringLearning: false, _findings);
+                found += _findings.Count;
             }
         }
 
@@ -99,17 +105,18 @@ public class SweepDetectorBenchmarks
         var accepted = 0;
         for (var w = 0; w < _trace.Length; w++)
         {
-            var detector = _scans[w];
+            var (detector, clock) = (_scans[w], _clocks[w]);
             foreach (ref readonly var e in _trace[w].AsSpan())
             {
-                if (detector.Observe(e with { TimeMs = e.TimeMs + offset }))
+                var shifted = e with { TimeMs = e.TimeMs + offset };
+                if (clock.Admit(shifted.TimeMs))
                 {
+                    detector.Observe(in shifted, clock.WatermarkMs);
                     accepted++;
                 }
             }
         }
 
-        _scanFindings.Clear();
         return accepted;
     }
 

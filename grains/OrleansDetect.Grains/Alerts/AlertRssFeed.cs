@@ -2,7 +2,7 @@ using System.ServiceModel.Syndication;
 using System.Text;
 using System.Xml;
 
-namespace OrleansDetect.Alerts;
+namespace OrleansDetect.Grains.Alerts;
 
 /// <summary>Renders alerts as an RSS 2.0 document (what Slack's RSS app and feed readers subscribe to).</summary>
 public static class AlertRssFeed
@@ -60,7 +60,7 @@ public static class AlertRssFeed
         // With no alternate link equal to the id, Rss20FeedFormatter writes isPermaLink="false":
         // the id is a stable key, not a URL a reader should open.
         item.Categories.Add(new SyndicationCategory(alert.Type));
-        item.Categories.Add(new SyndicationCategory(AlertText.SeverityName(alert.Severity), "severity", null));
+        item.Categories.Add(new SyndicationCategory(alert.Severity.Name(), "severity", null));
         return item;
     }
 

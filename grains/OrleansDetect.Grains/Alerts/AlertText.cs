@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace OrleansDetect.Alerts;
+namespace OrleansDetect.Grains.Alerts;
 
 /// <summary>
 /// The words people read about an alert: a one-line title and a plain-text evidence summary, shared by
@@ -9,15 +9,6 @@ namespace OrleansDetect.Alerts;
 /// </summary>
 public static class AlertText
 {
-    /// <summary>Evidence key: "true" when a window's distinct-target count hit its cap, so the count is a lower bound.</summary>
-    public const string SaturatedEvidenceKey = "saturated";
-
-    /// <summary>Evidence key: the resolver an encrypted-DNS detection is about.</summary>
-    public const string ResolverEvidenceKey = "resolver";
-
-    /// <summary>Evidence key: why an encrypted-DNS detection fired (e.g. "resolver not in baseline").</summary>
-    public const string ReasonEvidenceKey = "reason";
-
     private static readonly Dictionary<string, string> MitreNames = new(StringComparer.OrdinalIgnoreCase)
     {
         ["T1046"] = "Network Service Discovery",
@@ -30,14 +21,6 @@ public static class AlertText
         ["T1572"] = "Protocol Tunneling",
     };
 
-    public static string SeverityName(Severity severity) => severity switch
-    {
-        Severity.Low => "low",
-        Severity.Medium => "medium",
-        Severity.High => "high",
-        _ => ((int)severity).ToString(CultureInfo.InvariantCulture),
-    };
-
     /// <summary>The MITRE ATT&amp;CK technique name for an id, or null when it is not one we name.</summary>
     public static string? MitreName(string techniqueId) => MitreNames.GetValueOrDefault(techniqueId);
 
@@ -45,21 +28,22 @@ public static class AlertText
     public static string MitreLabel(string techniqueId) =>
         MitreName(techniqueId) is { } name ? $"{techniqueId} {name}" : techniqueId;
 
-    /// <summary>"tcp/22".</summary>
-    public static string PortLabel(DetectionReport d) =>
-        string.Create(CultureInfo.InvariantCulture, $"{DetectionReport.ProtocolName(d.Protocol)}/{d.Port}");
+    /// <summary>"tcp/22" (a scan, which spans ports, keeps the historical "tcp/0").</summary>
+    public static string PortLabel(Finding d) =>
+        string.Create(CultureInfo.InvariantCulture, $"{d.Key.Protocol.Name()}/{d.Key.Port ?? 0}");
 
-    public static string Title(DetectionReport d)
+    public static string Title(Finding d)
     {
         var targets = CountText(d);
+        var key = d.Key;
         return d.Type switch
         {
             DetectionTypes.PortSweep =>
-                $"Port sweep: {d.Workload} probed {PortLabel(d)} on {targets} {ScopeWord(d.Scope)} addresses",
+                $"Port sweep: {d.Workload} probed {PortLabel(d)} on {targets} {key.TargetOrScope} addresses",
             DetectionTypes.PortScan =>
-                $"Port scan: {d.Workload} probed {targets} {DetectionReport.ProtocolName(d.Protocol)} ports on {d.Scope}",
+                $"Port scan: {d.Workload} probed {targets} {key.Protocol.Name()} ports on {key.TargetOrScope}",
             DetectionTypes.UnusualEncryptedDns => EncryptedDnsTitle(d),
-            _ => $"{d.Type}: {d.Workload} {PortLabel(d)} {d.Scope} ({targets} distinct targets)",
+            _ => $"{d.Type}: {d.Workload} {PortLabel(d)} {key.TargetOrScope} ({targets} distinct targets)",
         };
     }
 
@@ -71,11 +55,11 @@ public static class AlertText
         void Line(string name, string value) => text.Append(name).Append(": ").Append(value).Append('\n');
 
         text.Append(a.Title).Append('\n').Append('\n');
-        Line("Severity", SeverityName(a.Severity));
+        Line("Severity", a.Severity.Name());
         Line("Workload", d.Workload);
         Line("Type", d.Type);
         Line("Protocol/port", PortLabel(d));
-        Line(d.Type == DetectionTypes.PortScan ? "Target" : "Scope", d.Scope);
+        Line(d.Key.Target is null ? "Scope" : "Target", d.Key.TargetOrScope);
         Line("Distinct targets", CountText(d));
         if (d.SampleTargets.Length > 0)
         {
@@ -120,36 +104,25 @@ public static class AlertText
 
     public static string Iso(long unixMs) => Iso(DateTimeOffset.FromUnixTimeMilliseconds(unixMs));
 
-    internal static bool IsSaturated(DetectionReport d) =>
-        d.Evidence?.GetValueOrDefault(SaturatedEvidenceKey) is { } value &&
-        string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);
-
     /// <summary>"200", or "at least 200" when the window stopped counting at its cap.</summary>
-    internal static string CountText(DetectionReport d)
+    internal static string CountText(Finding d)
     {
         var count = d.DistinctTargets.ToString(CultureInfo.InvariantCulture);
-        return IsSaturated(d) ? $"at least {count}" : count;
+        return d.Saturated ? $"at least {count}" : count;
     }
 
-    private static string ScopeWord(string scope) => scope switch
+    private static string EncryptedDnsTitle(Finding d)
     {
-        Scopes.Public => "public",
-        Scopes.Internal => "internal",
-        _ => scope,
-    };
-
-    private static string EncryptedDnsTitle(DetectionReport d)
-    {
-        var flavour = (d.Protocol, d.Port) switch
+        var flavour = (d.Key.Protocol, d.Key.Port) switch
         {
             (FlowProtocol.Tcp, 853) => "DNS-over-TLS",
             (FlowProtocol.Udp, 853) => "DNS-over-QUIC",
             (_, 443) => "DNS-over-HTTPS",
             _ => $"encrypted DNS ({PortLabel(d)})",
         };
-        var resolver = d.Evidence?.GetValueOrDefault(ResolverEvidenceKey)
-            ?? (d.SampleTargets.Length > 0 ? d.SampleTargets[0] : d.Scope);
-        var reason = d.Evidence?.GetValueOrDefault(ReasonEvidenceKey);
+        var resolver = d.Evidence?.GetValueOrDefault(EvidenceKeys.Resolver)
+            ?? (d.SampleTargets.Length > 0 ? d.SampleTargets[0] : d.Key.TargetOrScope);
+        var reason = d.Evidence?.GetValueOrDefault(EvidenceKeys.Reason);
         return reason is null
             ? $"Unusual {flavour}: {d.Workload} → {resolver}"
             : $"Unusual {flavour}: {d.Workload} → {resolver} ({reason})";

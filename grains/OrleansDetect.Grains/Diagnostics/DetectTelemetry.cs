@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
-namespace OrleansDetect.Diagnostics;
+namespace OrleansDetect.Grains.Diagnostics;
 
 /// <summary>
 /// The project's own spans and instruments. Spans are per batch or per alert, never per event; metric tags are
@@ -72,4 +72,10 @@ public static class DetectTelemetry
         "orleansdetect.baseline.writes", "{write}", "Workload baselines written to storage");
 
     public static KeyValuePair<string, object?> SinkTag(string sink) => new("sink", sink);
+
+    /// <summary>Counts a finding an operator's suppression rule swallowed (the rule's index is low-cardinality).</summary>
+    public static void RuleSuppressed(string type, int rule) => DetectionsSuppressed.Add(1,
+        new KeyValuePair<string, object?>("reason", "rule"),
+        new KeyValuePair<string, object?>("alert.type", type),
+        new KeyValuePair<string, object?>("rule", rule.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 }

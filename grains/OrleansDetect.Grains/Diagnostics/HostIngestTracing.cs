@@ -1,7 +1,8 @@
+using OrleansDetect.Grains.Workloads;
 using System.Diagnostics;
 using OrleansDetect.Grains;
 
-namespace OrleansDetect.Diagnostics;
+namespace OrleansDetect.Grains.Diagnostics;
 
 /// <summary>
 /// The <c>host.ingest</c> span around a workload grain's batch: the workload, the batch's event and failed-attempt

@@ -1,7 +1,8 @@
+using OrleansDetect.Grains.Workloads;
 using Orleans.Metadata;
 using OrleansDetect.Grains;
 
-namespace OrleansDetect.Diagnostics;
+namespace OrleansDetect.Grains.Diagnostics;
 
 /// <summary>
 /// Keeps <see cref="DetectTelemetry.ActiveWorkloads"/> in step with <see cref="HostGrain"/> activations through the

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using OrleansDetect.Detectors;
+using OrleansDetect.Detection;
 
-namespace OrleansDetect.Tests.DetectionLogic;
+namespace OrleansDetect.Tests.Detection;
 
 public class DetectionOptionsTests
 {

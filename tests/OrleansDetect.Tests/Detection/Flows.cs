@@ -1,6 +1,6 @@
-using OrleansDetect.Detectors;
+using OrleansDetect.Detection;
 
-namespace OrleansDetect.Tests.DetectionLogic;
+namespace OrleansDetect.Tests.Detection;
 
 /// <summary>Builds flow events for detector tests, all from one workload address.</summary>
 internal static class Flows
@@ -23,25 +23,47 @@ internal static class Flows
     public static NetAddress Internal(int i) => NetAddress.FromV4(0x0A00_0000u + (uint)i + 1);
 
     /// <summary>Feeds one failed attempt per destination, one second apart, starting at <paramref name="startMs"/>.</summary>
-    public static void Sweep(PortSweepDetector detector, int targets, int port, Func<int, NetAddress> address, long startMs = T0, long stepMs = 1_000)
+    public static void Sweep(TestWorkload workload, int targets, int port, Func<int, NetAddress> address, long startMs = T0, long stepMs = 1_000)
     {
         for (var i = 0; i < targets; i++)
         {
-            Assert.True(detector.Observe(Failed(startMs + (i * stepMs), address(i), port)));
+            Assert.True(workload.Observe(Failed(startMs + (i * stepMs), address(i), port)));
         }
     }
 
-    public static List<SweepFinding> Collect(PortSweepDetector detector)
+    public static List<Finding> Collect(TestWorkload workload) => workload.Collect();
+}
+
+/// <summary>A <see cref="WorkloadDetection"/> fed one event at a time, as detector tests read best.</summary>
+internal sealed class TestWorkload(DetectionSettings settings, string name = "test-workload")
+{
+    public WorkloadDetection Detection { get; } = new(name, settings);
+
+    public WorkloadBaseline Baseline => Detection.Baseline;
+
+    public long LateEvents => Detection.View().LateEvents;
+
+    public int TrackedEntries => Detection.TrackedWindowEntries;
+
+    /// <summary>Port sweeps alone (scans off), so memory bounds and findings are the sweep detector's.</summary>
+    public static TestWorkload Sweeps(PortSweepOptions? options = null) =>
+        new(new DetectionSettings { Sweep = options ?? new PortSweepOptions(), Scan = new PortScanOptions { Enabled = false } });
+
+    /// <summary>Port scans alone (sweeps off).</summary>
+    public static TestWorkload Scans(PortScanOptions? options = null) =>
+        new(new DetectionSettings { Scan = options ?? new PortScanOptions(), Sweep = new PortSweepOptions { Enabled = false } });
+
+    /// <summary>False when the event was rejected as late (or from the future).</summary>
+    public bool Observe(FlowEvent e)
     {
-        var findings = new List<SweepFinding>();
-        detector.Collect(findings);
-        return findings;
+        var outcome = Detection.Observe([e], long.MaxValue);
+        return outcome.Late == 0 && outcome.Future == 0;
     }
 
-    public static List<ScanFinding> Collect(PortScanDetector detector)
+    public List<Finding> Collect()
     {
-        var findings = new List<ScanFinding>();
-        detector.Collect(findings);
+        var findings = new List<Finding>();
+        Detection.Collect(findings);
         return findings;
     }
 }

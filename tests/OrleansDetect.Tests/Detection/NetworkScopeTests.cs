@@ -1,7 +1,7 @@
 using System.Net;
-using OrleansDetect.Detectors;
+using OrleansDetect.Detection;
 
-namespace OrleansDetect.Tests.DetectionLogic;
+namespace OrleansDetect.Tests.Detection;
 
 public class NetworkScopeTests
 {

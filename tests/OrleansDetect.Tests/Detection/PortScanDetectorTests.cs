@@ -1,15 +1,15 @@
-using OrleansDetect.Detectors;
-using static OrleansDetect.Tests.DetectionLogic.Flows;
+using OrleansDetect.Detection;
+using static OrleansDetect.Tests.Detection.Flows;
 
-namespace OrleansDetect.Tests.DetectionLogic;
+namespace OrleansDetect.Tests.Detection;
 
 public class PortScanDetectorTests
 {
     private static readonly NetAddress Target = NetAddress.Parse("198.51.100.7");
 
-    private static PortScanDetector NewDetector() => new(new PortScanOptions(), NetworkScope.Default);
+    private static TestWorkload NewDetector(PortScanOptions? options = null) => TestWorkload.Scans(options);
 
-    private static void Scan(PortScanDetector detector, int ports, NetAddress target, long startMs = T0)
+    private static void Scan(TestWorkload detector, int ports, NetAddress target, long startMs = T0)
     {
         for (var i = 0; i < ports; i++)
         {
@@ -32,12 +32,13 @@ public class PortScanDetectorTests
         Scan(detector, 15, Target);
 
         var finding = Assert.Single(Collect(detector));
-        Assert.Equal(Target, finding.Target);
-        Assert.Equal(FlowProtocol.Tcp, finding.Protocol);
+        Assert.Equal(Target, finding.Key.Target);
+        Assert.Null(finding.Key.Port);
+        Assert.Equal(FlowProtocol.Tcp, finding.Key.Protocol);
         Assert.Equal(Severity.Medium, finding.Severity);
-        Assert.Equal(15, finding.DistinctPorts);
-        Assert.Equal(10, finding.SamplePorts.Length);
-        Assert.All(finding.SamplePorts, p => Assert.InRange(p, 1_000, 1_014));
+        Assert.Equal(15, finding.DistinctTargets);
+        Assert.Equal(10, finding.SampleTargets.Length);
+        Assert.All(finding.SampleTargets, p => Assert.InRange(int.Parse(p, System.Globalization.CultureInfo.InvariantCulture), 1_000, 1_014));
         Assert.Equal(T0, finding.WindowStartMs);
         Assert.Equal(T0 + 14_000, finding.WindowEndMs);
         Assert.Equal(15, finding.Threshold);
@@ -61,7 +62,7 @@ public class PortScanDetectorTests
             detector.Observe(Failed(5_000 + port * 100L, Target, 20_000 + port, FlowProtocol.Udp));
         }
 
-        Assert.Equal(20, Assert.Single(Collect(detector)).DistinctPorts);
+        Assert.Equal(20, Assert.Single(Collect(detector)).DistinctTargets);
     }
 
     [Fact]
@@ -84,7 +85,7 @@ public class PortScanDetectorTests
         }
 
         Assert.Empty(Collect(detector));
-        Assert.Equal(0, detector.TrackedPorts);
+        Assert.Equal(0, detector.TrackedEntries);
     }
 
     [Fact]
@@ -101,13 +102,13 @@ public class PortScanDetectorTests
     public void A_full_port_range_scan_stays_within_the_memory_bound()
     {
         var options = new PortScanOptions();
-        var detector = new PortScanDetector(options, NetworkScope.Default);
+        var detector = NewDetector(options);
         for (var port = 1; port <= 65_535; port++)
         {
             detector.Observe(Failed(T0 + port, Target, port));
         }
 
-        Assert.True(detector.TrackedPorts <= options.MaxPortsPerTarget);
+        Assert.True(detector.TrackedEntries <= options.MaxPortsPerTarget);
         var finding = Assert.Single(Collect(detector));
         Assert.True(finding.Saturated);
         Assert.Equal(Severity.High, finding.Severity);
@@ -116,29 +117,22 @@ public class PortScanDetectorTests
     [Fact]
     public void A_sweep_is_not_a_scan_and_a_scan_is_not_a_sweep()
     {
-        var sweeps = new PortSweepDetector(new PortSweepOptions(), NetworkScope.Default);
-        var scans = NewDetector();
+        var workload = new TestWorkload(new DetectionSettings());
 
         // A sweep: port 22 on 200 public addresses.
         for (var i = 0; i < 200; i++)
         {
-            var e = Failed(T0 + (i * 100), Public(i), 22);
-            sweeps.Observe(e);
-            scans.Observe(e);
+            Assert.True(workload.Observe(Failed(T0 + (i * 100), Public(i), 22)));
         }
 
-        Assert.Single(Collect(sweeps));
-        Assert.Empty(Collect(scans));
+        Assert.Equal(DetectionTypes.PortSweep, Assert.Single(Collect(workload)).Type);
 
         // A scan: 200 ports on one address.
         for (var i = 0; i < 200; i++)
         {
-            var e = Failed(T0 + 20_000 + (i * 100), Target, 2_000 + i);
-            sweeps.Observe(e);
-            scans.Observe(e);
+            Assert.True(workload.Observe(Failed(T0 + 20_000 + (i * 100), Target, 2_000 + i)));
         }
 
-        Assert.Empty(Collect(sweeps));
-        Assert.Single(Collect(scans));
+        Assert.Equal(DetectionTypes.PortScan, Assert.Single(Collect(workload)).Type);
     }
 }

@@ -1,12 +1,11 @@
-using OrleansDetect.Detectors;
-using static OrleansDetect.Tests.DetectionLogic.Flows;
+using OrleansDetect.Detection;
+using static OrleansDetect.Tests.Detection.Flows;
 
-namespace OrleansDetect.Tests.DetectionLogic;
+namespace OrleansDetect.Tests.Detection;
 
 public class PortSweepDetectorTests
 {
-    private static PortSweepDetector NewDetector(PortSweepOptions? options = null) =>
-        new(options ?? new PortSweepOptions(), NetworkScope.Default);
+    private static TestWorkload NewDetector(PortSweepOptions? options = null) => TestWorkload.Sweeps(options);
 
     [Fact]
     public void Twenty_four_public_targets_are_not_a_sweep()
@@ -24,15 +23,15 @@ public class PortSweepDetectorTests
         detector.Observe(Failed(T0 + 30_000, Public(24), 22)); // a retry: one more attempt, no new target
 
         var finding = Assert.Single(Collect(detector));
-        Assert.Equal(FlowProtocol.Tcp, finding.Protocol);
-        Assert.Equal(22, finding.Port);
-        Assert.Equal(TargetScope.Public, finding.Scope);
+        Assert.Equal(FlowProtocol.Tcp, finding.Key.Protocol);
+        Assert.Equal(22, finding.Key.Port);
+        Assert.Equal(Scopes.Public, finding.Key.Scope);
         Assert.Equal(Severity.Medium, finding.Severity);
         Assert.Equal(25, finding.DistinctTargets);
         Assert.Equal(26, finding.FailedAttempts);
         Assert.False(finding.Saturated);
         Assert.Equal(10, finding.SampleTargets.Length);
-        Assert.All(finding.SampleTargets, t => Assert.Equal(TargetScope.Public, NetworkScope.Default.Classify(t)));
+        Assert.All(finding.SampleTargets, t => Assert.Equal(TargetScope.Public, NetworkScope.Default.Classify(NetAddress.Parse(t))));
         Assert.Equal(10, finding.SampleTargets.Distinct().Count());
         Assert.Equal(T0, finding.WindowStartMs);
         Assert.Equal(T0 + 30_000, finding.WindowEndMs);
@@ -61,7 +60,7 @@ public class PortSweepDetectorTests
         }
 
         Assert.Empty(Collect(detector));
-        Assert.Equal(0, detector.TrackedTargets);
+        Assert.Equal(0, detector.TrackedEntries);
     }
 
     [Fact]
@@ -151,7 +150,7 @@ public class PortSweepDetectorTests
         Sweep(detector, 40, 445, Internal);
 
         var finding = Assert.Single(Collect(detector));
-        Assert.Equal(TargetScope.Internal, finding.Scope);
+        Assert.Equal(Scopes.Internal, finding.Key.Scope);
         Assert.Equal(Severity.Medium, finding.Severity);
         Assert.Equal(25, finding.Threshold);
         Assert.Equal("lateral-movement port threshold 25", finding.ThresholdReason);
@@ -186,8 +185,8 @@ public class PortSweepDetectorTests
         Sweep(detector, 399, 8080, Internal, startMs: T0 + 100_000, stepMs: 100);
 
         var findings = Collect(detector);
-        Assert.Equal(Severity.High, Assert.Single(findings, f => f.Port == 445).Severity);
-        Assert.Equal(Severity.Medium, Assert.Single(findings, f => f.Port == 8080).Severity);
+        Assert.Equal(Severity.High, Assert.Single(findings, f => f.Key.Port == 445).Severity);
+        Assert.Equal(Severity.Medium, Assert.Single(findings, f => f.Key.Port == 8080).Severity);
     }
 
     [Fact]
@@ -207,7 +206,7 @@ public class PortSweepDetectorTests
         Sweep(detector, 25, 22, i => new NetAddress(prefix.Hi, (ulong)i + 1));
 
         var finding = Assert.Single(Collect(detector));
-        Assert.Equal(TargetScope.Public, finding.Scope);
+        Assert.Equal(Scopes.Public, finding.Key.Scope);
         Assert.Equal(Severity.Medium, finding.Severity);
         Assert.Equal("2001:4860::1", finding.SampleTargets[0].ToString());
     }
@@ -220,7 +219,7 @@ public class PortSweepDetectorTests
         Sweep(detector, 25, 3389, i => new NetAddress(ula.Hi, (ulong)i + 1));
 
         var finding = Assert.Single(Collect(detector));
-        Assert.Equal(TargetScope.Internal, finding.Scope);
+        Assert.Equal(Scopes.Internal, finding.Key.Scope);
         Assert.Equal("lateral-movement port threshold 25", finding.ThresholdReason);
     }
 
@@ -235,19 +234,19 @@ public class PortSweepDetectorTests
 
         detector.Observe(Failed(T0 + 300_000, NetAddress.Parse("255.255.255.255"), 5353, FlowProtocol.Udp));
         Assert.Empty(Collect(detector));
-        Assert.Equal(0, detector.TrackedTargets);
+        Assert.Equal(0, detector.TrackedEntries);
     }
 
     [Fact]
     public void Operator_networks_make_a_public_sweep_internal()
     {
         var scope = NetworkScope.FromOptions(new NetworkScopeOptions { InternalNetworks = ["45.0.0.0/16"] });
-        var detector = new PortSweepDetector(new PortSweepOptions(), scope);
+        var detector = new TestWorkload(new DetectionSettings { Scope = scope });
         Sweep(detector, 30, 8080, Public);
         Assert.Empty(Collect(detector));
 
         Sweep(detector, 30, 22, Public, startMs: T0 + 40_000);
-        Assert.Equal(TargetScope.Internal, Assert.Single(Collect(detector)).Scope);
+        Assert.Equal(Scopes.Internal, Assert.Single(Collect(detector)).Key.Scope);
     }
 
     [Fact]
@@ -257,7 +256,7 @@ public class PortSweepDetectorTests
         var detector = NewDetector(options);
         Sweep(detector, 100_000, 80, Public, stepMs: 1);
 
-        Assert.True(detector.TrackedTargets <= options.MaxTrackedTargets);
+        Assert.True(detector.TrackedEntries <= options.MaxTrackedTargets);
         var finding = Assert.Single(Collect(detector));
         Assert.Equal(Severity.High, finding.Severity);
         Assert.True(finding.Saturated);
@@ -272,25 +271,38 @@ public class PortSweepDetectorTests
         Sweep(detector, 25, 445, Internal, startMs: T0 + 60_000);
 
         var findings = Collect(detector);
-        var huge = Assert.Single(findings, f => f.Port == 80);
+        var huge = Assert.Single(findings, f => f.Key.Port == 80);
         Assert.True(huge.Saturated);
         Assert.Equal(new PortSweepOptions().MaxTargetsPerPort, huge.DistinctTargets);
-        Assert.Equal(Severity.Medium, Assert.Single(findings, f => f.Port == 445).Severity);
+        Assert.Equal(Severity.Medium, Assert.Single(findings, f => f.Key.Port == 445).Severity);
     }
 
     [Fact]
     public void A_learned_floor_raises_the_threshold()
     {
+        // A learned workload that usually fails towards 13 ± 0.5 public destinations on tcp/22 per window:
+        // floor = 3 × (13 + 2 × 0.5) = 42.
         var detector = NewDetector();
-        detector.ThresholdSource = new FixedFloor(40);
+        detector.Detection.Restore(new WorkloadSnapshot
+        {
+            Baseline = new BaselineSnapshot
+            {
+                LearningStartMs = T0 - 86_400_000,
+                LearnedAtMs = T0 - 3_600_000,
+                ActiveWindows = 288,
+                FanOut = [(new PortKey(FlowProtocol.Tcp, 22, TargetScope.Public), new RunningEstimate { Windows = 288, Mean = 13, Variance = 0.25 })],
+            },
+        });
         Sweep(detector, 30, 22, Public);
         Assert.Empty(Collect(detector));
 
-        Sweep(detector, 10, 22, i => Public(30 + i), startMs: T0 + 30_000);
+        Sweep(detector, 12, 22, i => Public(30 + i), startMs: T0 + 30_000);
         var finding = Assert.Single(Collect(detector));
-        Assert.Equal(40, finding.Threshold);
-        Assert.Equal("learned baseline threshold 40 (static 25)", finding.ThresholdReason);
+        Assert.Equal(42, finding.Threshold);
+        Assert.StartsWith("learned baseline threshold 42: 3 × this workload's usual high of 14 distinct failed destinations", finding.ThresholdReason);
+        Assert.EndsWith("(static 25)", finding.ThresholdReason);
         Assert.Equal(Severity.Medium, finding.Severity);
+        Assert.False(finding.DuringLearning);
     }
 
     [Fact]
@@ -308,14 +320,9 @@ public class PortSweepDetectorTests
         Sweep(detector, 12, 22, Public);
         Sweep(detector, 7, 445, Internal, startMs: T0 + 20_000);
 
-        var windows = detector.Windows().ToList();
-        Assert.Equal((FlowProtocol.Tcp, 22, TargetScope.Public, 12, 25), windows[0]);
-        Assert.Equal((FlowProtocol.Tcp, 445, TargetScope.Internal, 7, 25), windows[1]);
-        Assert.Equal(T0 + 26_000, detector.WatermarkMs);
-    }
-
-    private sealed class FixedFloor(int floor) : IPortThresholdSource
-    {
-        public int LearnedFloor(FlowProtocol protocol, int port, TargetScope scope) => floor;
+        var windows = detector.Detection.View().SweepWindows;
+        Assert.Equal(new PortWindowView("tcp", 22, "public", 12, 25), windows[0]);
+        Assert.Equal(new PortWindowView("tcp", 445, "internal", 7, 25), windows[1]);
+        Assert.Equal(T0 + 26_000, detector.Detection.WatermarkMs);
     }
 }

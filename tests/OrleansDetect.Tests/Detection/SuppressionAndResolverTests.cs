@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using OrleansDetect.Detectors;
+using OrleansDetect.Detection;
 
-namespace OrleansDetect.Tests.DetectionLogic;
+namespace OrleansDetect.Tests.Detection;
 
 public sealed class SuppressionAndResolverTests
 {
@@ -22,9 +22,10 @@ public sealed class SuppressionAndResolverTests
         Assert.Equal(-1, rules.Match(Sweep("web-1", 22, "203.0.113.1")));
         Assert.Equal(1, rules.Match(Sweep("web-1", 8080, "10.50.1.1", "10.50.9.9")));
         Assert.Equal(-1, rules.Match(Sweep("web-1", 8080, "10.50.1.1", "10.51.0.1"))); // one target outside the CIDR
-        Assert.Equal(2, rules.Match(Sweep("laptop-07", 853, "198.51.100.53") with { Type = DetectionTypes.UnusualEncryptedDns }));
-        Assert.Equal(-1, rules.Match(Sweep("laptop-007", 853, "198.51.100.53") with { Type = DetectionTypes.UnusualEncryptedDns }));
-        Assert.Equal(1, rules.Match(Sweep("db-1", 0, "1", "2") with { Type = DetectionTypes.PortScan, Scope = "10.50.3.3" }));
+        Assert.Equal(2, rules.Match(Resolver("laptop-07", "198.51.100.53")));
+        Assert.Equal(-1, rules.Match(Resolver("laptop-007", "198.51.100.53")));
+        var scan = Sweep("db-1", 0, "1", "2");
+        Assert.Equal(1, rules.Match(scan with { Key = scan.Key with { Type = DetectionTypes.PortScan, Port = null, Scope = null, Target = NetAddress.Parse("10.50.3.3") } }));
         Assert.Equal("vulnerability scanner", rules.Reason(0));
         Assert.Equal("rule 1", rules.Reason(1));
     }
@@ -75,14 +76,23 @@ public sealed class SuppressionAndResolverTests
         Assert.True(new EncryptedDnsOptionsValidator().Validate(null, new EncryptedDnsOptions()).Succeeded);
     }
 
-    private static DetectionReport Sweep(string workload, int port, params string[] targets) => new()
+    private static Finding Resolver(string workload, string resolver)
     {
-        Workload = workload,
-        Type = DetectionTypes.PortSweep,
+        var finding = Sweep(workload, 853, resolver);
+        return finding with { Key = finding.Key with { Type = DetectionTypes.UnusualEncryptedDns, Scope = null, Target = NetAddress.Parse(resolver) } };
+    }
+
+    private static Finding Sweep(string workload, int port, params string[] targets) => new()
+    {
+        Key = new AlertKey
+        {
+            Subject = AlertSubject.Workload(workload),
+            Type = DetectionTypes.PortSweep,
+            Protocol = FlowProtocol.Tcp,
+            Port = port,
+            Scope = Scopes.Public,
+        },
         Severity = Severity.Medium,
-        Protocol = FlowProtocol.Tcp,
-        Port = port,
-        Scope = Scopes.Public,
         DistinctTargets = targets.Length,
         SampleTargets = targets,
         WindowStartMs = 0,

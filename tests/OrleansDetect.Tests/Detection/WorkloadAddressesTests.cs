@@ -1,7 +1,7 @@
-using OrleansDetect.Detectors;
+using OrleansDetect.Detection;
 using static OrleansDetect.Tests.Infrastructure.Flows;
 
-namespace OrleansDetect.Tests.DetectionLogic;
+namespace OrleansDetect.Tests.Detection;
 
 public sealed class WorkloadAddressesTests
 {

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Orleans.TestingHost;
-using OrleansDetect.Grains;
+using OrleansDetect.Grains.Hosting;
 
 namespace OrleansDetect.Tests.Infrastructure;
 

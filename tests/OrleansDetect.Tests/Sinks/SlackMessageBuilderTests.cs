@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
-using OrleansDetect.Sinks;
+using OrleansDetect.Grains.Sinks.Slack;
+
+using OrleansDetect.Tests.Alerts;
 
 namespace OrleansDetect.Tests.Sinks;
 
@@ -8,7 +10,7 @@ public class SlackMessageBuilderTests
     [Fact]
     public void Message_has_header_fields_and_sample_targets()
     {
-        var alert = SinkSamples.Alert(SinkSamples.PublicSweep() with { DuringLearning = true });
+        var alert = AlertSamples.Alert(AlertSamples.PublicSweep() with { DuringLearning = true });
         var message = SlackMessageBuilder.Build(alert, escalation: false);
 
         Assert.Equal(alert.Title, (string?)message["text"]);
@@ -34,7 +36,7 @@ public class SlackMessageBuilderTests
     [Fact]
     public void Workload_names_cannot_inject_markup()
     {
-        var alert = SinkSamples.Alert(SinkSamples.PublicSweep(workload: "<b>evil & <!channel>"));
+        var alert = AlertSamples.Alert(AlertSamples.PublicSweep(workload: "<b>evil & <!channel>"));
         var message = SlackMessageBuilder.Build(alert, escalation: false);
 
         var mrkdwn = AllTexts(message, "mrkdwn").Append((string)message["text"]!).ToList();
@@ -45,7 +47,7 @@ public class SlackMessageBuilderTests
     [Fact]
     public void Escalation_says_so_in_the_header()
     {
-        var alert = SinkSamples.Alert(SinkSamples.PublicSweep(), version: 2);
+        var alert = AlertSamples.Alert(AlertSamples.PublicSweep(), version: 2);
         var header = (string)SlackMessageBuilder.Build(alert, escalation: true)["blocks"]![0]!["text"]!["text"]!;
         Assert.StartsWith(":rotating_light: Escalated to HIGH: Port sweep: web-1", header, StringComparison.Ordinal);
     }
@@ -54,7 +56,7 @@ public class SlackMessageBuilderTests
     public void At_most_ten_sample_targets()
     {
         var targets = Enumerable.Range(1, 30).Select(i => $"198.51.100.{i}").ToArray();
-        var alert = SinkSamples.Alert(SinkSamples.PublicSweep() with { SampleTargets = targets });
+        var alert = AlertSamples.Alert(AlertSamples.PublicSweep() with { SampleTargets = targets });
         var sampleText = AllTexts(SlackMessageBuilder.Build(alert, false)).Single(t => t.StartsWith("*Sample targets*", StringComparison.Ordinal));
 
         Assert.Equal(10, sampleText.Count(c => c == '`') / 2);

@@ -4,7 +4,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.TestingHost;
-using OrleansDetect.Sinks;
+using OrleansDetect.Grains.Sinks.Slack;
+
+using OrleansDetect.Tests.Alerts;
 
 namespace OrleansDetect.Tests.Sinks;
 
@@ -53,7 +55,7 @@ public class SlackNotifierGrainTests(SlackNotifierClusterFixture fixture) : ICla
     public async Task Three_alerts_become_three_posts_spaced_by_the_minimum_interval()
     {
         var alerts = Enumerable.Range(1, 3)
-            .Select(i => SinkSamples.Alert(SinkSamples.PublicSweep($"spaced-{i}")))
+            .Select(i => AlertSamples.Alert(AlertSamples.PublicSweep($"spaced-{i}")))
             .ToArray();
         foreach (var alert in alerts)
         {
@@ -76,10 +78,10 @@ public class SlackNotifierGrainTests(SlackNotifierClusterFixture fixture) : ICla
     [Fact]
     public async Task A_newer_version_replaces_the_queued_one()
     {
-        var ahead = SinkSamples.Alert(SinkSamples.PublicSweep("dedup-ahead"));
-        var queued = SinkSamples.Alert(SinkSamples.PublicSweep("dedup-queued", distinct: 30, severity: Severity.Medium));
+        var ahead = AlertSamples.Alert(AlertSamples.PublicSweep("dedup-ahead"));
+        var queued = AlertSamples.Alert(AlertSamples.PublicSweep("dedup-queued", distinct: 30, severity: Severity.Medium));
         var newer = queued with { Version = 2, Severity = Severity.High, Evidence = queued.Evidence with { DistinctTargets = 150 } };
-        newer = newer with { Title = OrleansDetect.Alerts.AlertText.Title(newer.Evidence) };
+        newer = newer with { Title = OrleansDetect.Grains.Alerts.AlertText.Title(newer.Evidence) };
 
         // "ahead" occupies the sender for a MinInterval, so "queued" is still waiting when "newer" arrives.
         await Notifier.Enqueue(ahead);
@@ -100,7 +102,7 @@ public class SlackNotifierGrainTests(SlackNotifierClusterFixture fixture) : ICla
     [Fact]
     public async Task A_later_version_of_a_posted_alert_is_an_escalation()
     {
-        var first = SinkSamples.Alert(SinkSamples.PublicSweep("escalates", distinct: 30, severity: Severity.Medium));
+        var first = AlertSamples.Alert(AlertSamples.PublicSweep("escalates", distinct: 30, severity: Severity.Medium));
         await Notifier.Enqueue(first);
         await WaitForPosts([first.Id], expected: 1);
 

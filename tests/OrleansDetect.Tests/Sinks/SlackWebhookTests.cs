@@ -4,7 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OrleansDetect.Sinks;
+using OrleansDetect.Grains.Sinks.Slack;
 
 namespace OrleansDetect.Tests.Sinks;
 

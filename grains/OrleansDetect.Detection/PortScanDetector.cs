@@ -1,0 +1,110 @@
+using System.Globalization;
+
+namespace OrleansDetect.Detection;
+
+/// <summary>
+/// Port scans of one workload: distinct failed destination ports per (protocol, destination) within an
+/// event-time window, on the workload's clock. ICMP has no ports and is not counted. One instance per workload;
+/// single-threaded.
+/// </summary>
+public sealed class PortScanDetector
+{
+    private static readonly string[] ScanMitre = ["T1046"];
+
+    private readonly NetworkScope _scope;
+    private readonly AlertSubject _subject;
+    private readonly Func<ScanTarget, int, WindowThreshold> _threshold;
+    private readonly SlidingDistinctWindows<ScanTarget, ushort> _windows;
+    private readonly List<WindowReport<ScanTarget, ushort>> _reports = [];
+    private readonly long _windowMs;
+    private const int TracerouteFirstPort = 33434;
+    private const int TracerouteLastPort = 33534;
+    private readonly bool _enabled;
+    private readonly bool _ignoreTraceroute;
+
+    public PortScanDetector(PortScanOptions options, NetworkScope scope, AlertSubject subject)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(scope);
+        _enabled = options.Enabled;
+        _ignoreTraceroute = options.IgnoreTraceroute;
+        _scope = scope;
+        _subject = subject;
+        _windowMs = (long)options.Window.TotalMilliseconds;
+        var threshold = new WindowThreshold(options.MediumThreshold, options.HighThreshold, $"static port-scan threshold {options.MediumThreshold}");
+        _threshold = (_, _) => threshold;
+        _windows = new SlidingDistinctWindows<ScanTarget, ushort>(
+            options.MaxTrackedPorts, options.MaxPortsPerTarget, options.SampleSize, _ => options.MediumThreshold, pruneEveryMs: _windowMs / 8);
+    }
+
+    /// <summary>Window entries held (at most <see cref="PortScanOptions.MaxTrackedPorts"/>).</summary>
+    public int TrackedPorts => _windows.TrackedMembers;
+
+    /// <summary>Counts one admitted event; <paramref name="watermarkMs"/> is the workload's clock after admitting it.</summary>
+    public void Observe(in FlowEvent e, long watermarkMs)
+    {
+        _windows.AdvanceTo(watermarkMs);
+
+        if (e.IsFailed && e.Protocol != FlowProtocol.Icmp && _enabled
+            && !(_ignoreTraceroute && IsTracerouteProbe(e))
+            && _scope.Classify(e.Dst) != TargetScope.NotATarget)
+        {
+            _windows.Add(new ScanTarget(e.Protocol, e.Dst), e.DstPort, e.TimeMs, _windowMs, watermarkMs);
+        }
+    }
+
+    private static bool IsTracerouteProbe(in FlowEvent e) =>
+        e.Protocol == FlowProtocol.Udp && e.DstPort is >= TracerouteFirstPort and <= TracerouteLastPort;
+
+    /// <summary>Adds the scans that are new, rose in severity or gained ports since they were last reported.</summary>
+    /// <param name="duringLearning">The workload's baseline is still learning: findings say they were judged on static thresholds.</param>
+    public void Collect(long watermarkMs, bool duringLearning, List<Finding> findings)
+    {
+        ArgumentNullException.ThrowIfNull(findings);
+        _reports.Clear();
+        _windows.Judge(watermarkMs, _threshold, _reports);
+        foreach (var report in _reports)
+        {
+            findings.Add(new Finding
+            {
+                // A scan spans ports: its key is the target, and its port is null.
+                Key = new AlertKey
+                {
+                    Subject = _subject,
+                    Type = DetectionTypes.PortScan,
+                    Protocol = report.Group.Protocol,
+                    Target = report.Group.Target,
+                },
+                Severity = report.Severity,
+                DistinctTargets = report.Distinct,
+                SampleTargets = Array.ConvertAll(report.Sample, static p => p.ToString(CultureInfo.InvariantCulture)),
+                FailedAttempts = report.FailedAttempts,
+                WindowStartMs = report.WindowStartMs,
+                WindowEndMs = watermarkMs,
+                Threshold = report.Threshold.Medium,
+                ThresholdReason = report.Threshold.Reason,
+                Mitre = ScanMitre,
+                DuringLearning = duringLearning,
+                Evidence = report.Saturated ? FindingEvidence.Saturated() : null,
+            });
+        }
+    }
+}
+
+/// <summary>(protocol, destination): the group a port scan counts ports in.</summary>
+internal readonly struct ScanTarget(FlowProtocol protocol, NetAddress target) : IEquatable<ScanTarget>
+{
+    public NetAddress Target { get; } = target;
+
+    public FlowProtocol Protocol { get; } = protocol;
+
+    public bool Equals(ScanTarget other) => Target.Hi == other.Target.Hi && Target.Lo == other.Target.Lo && Protocol == other.Protocol;
+
+    public override bool Equals(object? obj) => obj is ScanTarget other && Equals(other);
+
+    public override int GetHashCode()
+    {
+        var mixed = (Target.Hi * 0x9E37_79B9_7F4A_7C15UL) ^ Target.Lo ^ ((ulong)Protocol << 48);
+        return (int)mixed ^ (int)(mixed >> 32);
+    }
+}

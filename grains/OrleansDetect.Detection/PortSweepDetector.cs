@@ -1,0 +1,151 @@
+namespace OrleansDetect.Detection;
+
+/// <summary>
+/// Port sweeps of one workload: distinct destinations with failed attempts per (protocol, port, scope)
+/// within the scope's event-time window, on the workload's clock. One instance per workload; single-threaded,
+/// like its grain. A learned <see cref="WorkloadBaseline"/>, when given, raises a port's threshold where the
+/// workload normally fans out with failures (DESIGN.md: max(static, k × learned quantile)).
+/// </summary>
+public sealed class PortSweepDetector
+{
+    private static readonly string[] PublicMitre = ["T1046", "T1595.001"];
+    private static readonly string[] InternalMitre = ["T1046", "T1018"];
+
+    private readonly PortSweepOptions _options;
+    private readonly NetworkScope _scope;
+    private readonly AlertSubject _subject;
+    private readonly WorkloadBaseline? _baseline;
+    private readonly SlidingDistinctWindows<PortKey, NetAddress> _windows;
+    private readonly HashSet<int> _lateralMovementPorts;
+    private readonly List<WindowReport<PortKey, NetAddress>> _reports = [];
+    private readonly long _publicWindowMs;
+    private readonly long _internalWindowMs;
+    private readonly bool _enabled;
+
+    public PortSweepDetector(PortSweepOptions options, NetworkScope scope, AlertSubject subject, WorkloadBaseline? baseline = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(scope);
+        _options = options;
+        _enabled = options.Enabled;
+        _scope = scope;
+        _subject = subject;
+        _baseline = baseline;
+        _lateralMovementPorts = [.. options.EffectiveLateralMovementPorts];
+        _publicWindowMs = (long)options.PublicWindow.TotalMilliseconds;
+        _internalWindowMs = (long)options.InternalWindow.TotalMilliseconds;
+        _windows = new SlidingDistinctWindows<PortKey, NetAddress>(
+            options.MaxTrackedTargets, options.MaxTargetsPerPort, options.SampleSize, StaticThreshold,
+            pruneEveryMs: Math.Min(_publicWindowMs, _internalWindowMs) / 8);
+    }
+
+    /// <summary>Window entries held, across all ports (at most <see cref="PortSweepOptions.MaxTrackedTargets"/>).</summary>
+    public int TrackedTargets => _windows.TrackedMembers;
+
+    /// <summary>Counts one admitted event; <paramref name="watermarkMs"/> is the workload's clock after admitting it.</summary>
+    public void Observe(in FlowEvent e, long watermarkMs)
+    {
+        _windows.AdvanceTo(watermarkMs);
+        if (!e.IsFailed || !_enabled)
+        {
+            return;
+        }
+
+        var scope = _scope.Classify(e.Dst);
+        if (scope != TargetScope.NotATarget)
+        {
+            var windowMs = scope == TargetScope.Public ? _publicWindowMs : _internalWindowMs;
+            _windows.Add(new PortKey(e.Protocol, e.DstPort, scope), e.Dst, e.TimeMs, windowMs, watermarkMs);
+        }
+    }
+
+    /// <summary>Adds the sweeps that are new, rose in severity or gained destinations since they were last reported.</summary>
+    /// <param name="duringLearning">The workload's baseline is still learning: findings say they were judged on static thresholds.</param>
+    public void Collect(long watermarkMs, bool duringLearning, List<Finding> findings)
+    {
+        ArgumentNullException.ThrowIfNull(findings);
+        _reports.Clear();
+        _windows.Judge(watermarkMs, Threshold, _reports);
+        foreach (var report in _reports)
+        {
+            var group = report.Group;
+            findings.Add(new Finding
+            {
+                Key = new AlertKey
+                {
+                    Subject = _subject,
+                    Type = DetectionTypes.PortSweep,
+                    Protocol = group.Protocol,
+                    Port = group.Port,
+                    Scope = group.Scope.ToScopeName(),
+                },
+                Severity = report.Severity,
+                DistinctTargets = report.Distinct,
+                SampleTargets = Array.ConvertAll(report.Sample, static a => a.ToString()),
+                FailedAttempts = report.FailedAttempts,
+                WindowStartMs = report.WindowStartMs,
+                WindowEndMs = watermarkMs,
+                Threshold = report.Threshold.Medium,
+                ThresholdReason = report.Threshold.Reason,
+                Mitre = group.Scope == TargetScope.Public ? PublicMitre : InternalMitre,
+                DuringLearning = duringLearning,
+                Evidence = report.Saturated ? FindingEvidence.Saturated() : null,
+            });
+        }
+    }
+
+    /// <summary>The largest windows, for the host view; counts may include entries that expired since the last prune.</summary>
+    public IEnumerable<(PortKey Key, int Distinct, int Threshold)> Windows(int top = 20)
+    {
+        foreach (var (group, distinct, staticThreshold) in _windows.Largest(top))
+        {
+            yield return (group, distinct, Threshold(group, staticThreshold).Medium);
+        }
+    }
+
+    /// <summary>
+    /// Adds each window's exact distinct count (after a prune, so O(tracked entries): the baseline calls it once
+    /// per baseline window). The sweep window is at least as long as the baseline window, so at a baseline
+    /// window's end it holds every failed destination of that window.
+    /// </summary>
+    public void Sample(long watermarkMs, List<FanOutSample> samples)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        if (watermarkMs != long.MinValue)
+        {
+            _windows.Prune(watermarkMs);
+        }
+
+        _windows.ForEachGroup(samples, static (list, group, distinct, staticThreshold) =>
+            list.Add(new FanOutSample(group, distinct, staticThreshold)));
+    }
+
+    private int StaticThreshold(PortKey group) =>
+        group.Scope == TargetScope.Public ? _options.PublicMediumThreshold
+        : _lateralMovementPorts.Contains(group.Port) ? _options.LateralMovementThreshold
+        : _options.InternalThreshold;
+
+    private WindowThreshold Threshold(PortKey group, int staticMedium)
+    {
+        var isPublic = group.Scope == TargetScope.Public;
+        var staticHigh = isPublic ? _options.PublicHighThreshold : _options.InternalHighMultiplier * staticMedium;
+        var learned = _baseline?.LearnedFloor(group) ?? 0;
+        if (learned > staticMedium)
+        {
+            // High keeps the static high:medium ratio above the learned floor.
+            var learnedHigh = (int)Math.Min(int.MaxValue, ((long)learned * staticHigh + staticMedium - 1) / staticMedium);
+            var why = _baseline!.DescribeFloor(group);
+            return new WindowThreshold(learned, Math.Max(staticHigh, learnedHigh), $"{why} (static {staticMedium})");
+        }
+
+        var reason = isPublic ? $"static public threshold {staticMedium}"
+            : _lateralMovementPorts.Contains(group.Port) ? $"lateral-movement port threshold {staticMedium}"
+            : $"static internal threshold {staticMedium}";
+        if (learned > 0)
+        {
+            reason += $" (above the learned baseline threshold {learned})";
+        }
+
+        return new WindowThreshold(staticMedium, staticHigh, reason);
+    }
+}

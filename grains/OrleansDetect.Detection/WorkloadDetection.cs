@@ -1,0 +1,188 @@
+using System.Runtime.InteropServices;
+
+namespace OrleansDetect.Detection;
+
+/// <summary>What one batch did to a workload's clock.</summary>
+/// <param name="Accepted">Events counted (including flows towards the workload, which are observed but not blamed on it).</param>
+/// <param name="Late">Events older than the workload's clock minus <see cref="EventClockOptions.AllowedLateness"/>.</param>
+/// <param name="Future">Events stamped beyond the latest allowed time (<see cref="EventClockOptions.MaxClockSkew"/> ahead of the silo's clock).</param>
+public readonly record struct BatchOutcome(int Accepted, int Late, int Future);
+
+/// <summary>A finding an operator's suppression rule swallowed.</summary>
+public readonly record struct SuppressedFinding(Finding Finding, int Rule);
+
+/// <summary>What a workload persists: its baseline and its event counters.</summary>
+public sealed class WorkloadSnapshot
+{
+    public required BaselineSnapshot Baseline { get; init; }
+    public long EventsSeen { get; init; }
+
+    /// <summary>Event time of the earliest and newest admitted event; <see cref="long.MinValue"/> before any.</summary>
+    public long FirstEventMs { get; init; } = long.MinValue;
+    public long LastEventMs { get; init; } = long.MinValue;
+}
+
+/// <summary>
+/// Everything one workload detects with, on one event clock: its own address (so inbound flows are not blamed on
+/// it), the port-sweep, port-scan and encrypted-DNS detectors, and the learned baseline. Plain C#, single-threaded:
+/// the workload grain feeds it batches, reports what <see cref="Collect"/> finds, and persists <see cref="Export"/>.
+/// </summary>
+/// <remarks>
+/// Per event: reject it if stamped beyond the latest allowed time; skip it (counted) if it runs towards the
+/// workload; reject it if older than the clock allows; close the baseline window it ends; then every detector
+/// sees it. Windows live in memory only; <see cref="Export"/> holds what a restart must not forget.
+/// </remarks>
+public sealed class WorkloadDetection
+{
+    private readonly DetectionSettings _settings;
+    private readonly string _workload;
+    private readonly EventClock _clock;
+    private readonly WorkloadAddresses _addresses = new();
+    private readonly WorkloadBaseline _baseline;
+    private readonly PortSweepDetector _sweeps;
+    private readonly PortScanDetector _scans;
+    private readonly EncryptedDnsDetector _dns;
+    private readonly List<FanOutSample> _samples = [];
+    private readonly List<Finding> _found = [];
+    private readonly long[] _suppressed;
+    private long _eventsSeen;
+    private long _futureEvents;
+    private long _firstEventMs = long.MaxValue;
+    private long _lastEventMs = long.MinValue;
+
+    public WorkloadDetection(string workload, DetectionSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(workload);
+        ArgumentNullException.ThrowIfNull(settings);
+        _workload = workload;
+        _settings = settings;
+        var subject = AlertSubject.Workload(workload);
+        _clock = new EventClock(settings.Clock.AllowedLateness);
+        _baseline = new WorkloadBaseline(settings.Baseline);
+        _sweeps = new PortSweepDetector(settings.Sweep, settings.Scope, subject, _baseline);
+        _scans = new PortScanDetector(settings.Scan, settings.Scope, subject);
+        _dns = new EncryptedDnsDetector(settings.EncryptedDns, settings.Resolvers, _baseline, subject);
+        _suppressed = new long[settings.Suppression.Count];
+    }
+
+    /// <summary>The learned baseline (read it; the detection feeds it).</summary>
+    public WorkloadBaseline Baseline => _baseline;
+
+    /// <summary>Bumped by every change worth persisting; the grain writes when it moved.</summary>
+    public long Changes => _baseline.Changes;
+
+    public long EventsSeen => _eventsSeen;
+
+    public long WatermarkMs => _clock.WatermarkMs;
+
+    /// <summary>Window entries the sweep and scan detectors hold (each bounded by its options).</summary>
+    public int TrackedWindowEntries => _sweeps.TrackedTargets + _scans.TrackedPorts;
+
+    /// <summary>Runs a batch through the workload's clock and detectors; findings wait for <see cref="Collect"/>.</summary>
+    /// <param name="latestAllowedMs">Events stamped after this (Unix ms) are rejected: one bogus timestamp must not drag the clock into the future.</param>
+    public BatchOutcome Observe(ReadOnlySpan<FlowEvent> events, long latestAllowedMs)
+    {
+        var late = 0;
+        var future = 0;
+        foreach (ref readonly var e in events)
+        {
+            if (e.TimeMs > latestAllowedMs)
+            {
+                future++;
+                continue;
+            }
+
+            // Flows towards the workload (scanners hitting it) are not the workload's own probing.
+            if (_addresses.ObserveIsInbound(in e)) continue;
+
+            if (!_clock.Admit(e.TimeMs))
+            {
+                late++;
+                continue;
+            }
+
+            var watermarkMs = _clock.WatermarkMs;
+            if (_baseline.EndsWindow(e.TimeMs)) CloseBaselineWindow(watermarkMs);
+            _baseline.Advance(e.TimeMs);
+            _sweeps.Observe(in e, watermarkMs);
+            _scans.Observe(in e, watermarkMs);
+            _dns.Observe(in e);
+            if (e.TimeMs < _firstEventMs) _firstEventMs = e.TimeMs;
+            if (e.TimeMs > _lastEventMs) _lastEventMs = e.TimeMs;
+        }
+
+        var accepted = events.Length - late - future;
+        _eventsSeen += accepted;
+        _futureEvents += future;
+        return new BatchOutcome(accepted, late, future);
+    }
+
+    /// <summary>
+    /// Adds what the detectors found since the last call to <paramref name="report"/>, except findings an operator's
+    /// suppression rule matches: those are counted (and listed in <paramref name="suppressed"/> when given).
+    /// Sweeps and scans during learning are judged on the static thresholds alone, and say so.
+    /// </summary>
+    public void Collect(List<Finding> report, List<SuppressedFinding>? suppressed = null)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        _found.Clear();
+        var duringLearning = !_baseline.IsLearned;
+        _sweeps.Collect(_clock.WatermarkMs, duringLearning, _found);
+        _scans.Collect(_clock.WatermarkMs, duringLearning, _found);
+        _dns.Collect(_found);
+        foreach (var finding in _found)
+        {
+            var rule = _settings.Suppression.Match(finding);
+            if (rule < 0)
+            {
+                report.Add(finding);
+                continue;
+            }
+
+            _suppressed[rule]++;
+            suppressed?.Add(new SuppressedFinding(finding, rule));
+        }
+    }
+
+    /// <summary>The persisted form: the baseline and event counters (windows are not persisted).</summary>
+    public WorkloadSnapshot Export() => new()
+    {
+        Baseline = _baseline.Export(),
+        EventsSeen = _eventsSeen,
+        FirstEventMs = _firstEventMs == long.MaxValue ? long.MinValue : _firstEventMs,
+        LastEventMs = _lastEventMs,
+    };
+
+    /// <summary>Loads a snapshot into a fresh instance (before any event).</summary>
+    public void Restore(WorkloadSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        _baseline.Restore(snapshot.Baseline);
+        _eventsSeen = snapshot.EventsSeen;
+        if (snapshot.FirstEventMs != long.MinValue) _firstEventMs = snapshot.FirstEventMs;
+        _lastEventMs = snapshot.LastEventMs;
+    }
+
+    /// <summary>The workload as <c>GET /api/v1/hosts/{id}</c> shows it.</summary>
+    public HostView View() => new()
+    {
+        Workload = _workload,
+        EventsSeen = _eventsSeen,
+        LateEvents = _clock.LateEvents,
+        FutureEvents = _futureEvents,
+        FirstEventTime = _eventsSeen == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(_firstEventMs),
+        LastEventTime = _eventsSeen == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(_lastEventMs),
+        SweepWindows = [.. _sweeps.Windows().Select(w => new PortWindowView(w.Key.Protocol.Name(), w.Key.Port, w.Key.Scope.ToScopeName(), w.Distinct, w.Threshold))],
+        InboundEvents = _addresses.InboundEvents,
+        SuppressedDetections = _suppressed.Sum(),
+        SuppressedByRule = [.. _suppressed.Select((count, rule) => new SuppressionCount(rule, _settings.Suppression.Reason(rule), count)).Where(c => c.Count > 0)],
+        Baseline = BaselineViews.From(_baseline, _dns, _settings.Resolvers),
+    };
+
+    private void CloseBaselineWindow(long watermarkMs)
+    {
+        _samples.Clear();
+        _sweeps.Sample(watermarkMs, _samples);
+        _baseline.CloseWindow(CollectionsMarshal.AsSpan(_samples), _dns.EndWindow());
+    }
+}

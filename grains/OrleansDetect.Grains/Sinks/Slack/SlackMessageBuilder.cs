@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using OrleansDetect.Grains.Alerts;
+
+namespace OrleansDetect.Grains.Sinks.Slack;
+
+/// <summary>Builds the Block Kit payload of an incoming-webhook message for an alert.</summary>
+public static class SlackMessageBuilder
+{
+    public const int MaxSampleTargets = 10;
+
+    // Block Kit rejects the whole message when a text is over its limit, so texts are cut to fit.
+    private const int HeaderLimit = 150;
+    private const int FieldLimit = 2000;
+    private const int SectionLimit = 3000;
+
+    public static JsonObject Build(AlertRecord alert, bool escalation)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        var d = alert.Evidence;
+        var severity = alert.Severity.Name();
+        var headline = escalation ? $"Escalated to {severity.ToUpperInvariant()}: {alert.Title}" : alert.Title;
+
+        var blocks = new JsonArray
+        {
+            new JsonObject
+            {
+                ["type"] = "header",
+                // plain_text is not parsed for links or mentions, so it needs no escaping.
+                ["text"] = new JsonObject
+                {
+                    ["type"] = "plain_text",
+                    ["text"] = Cut($"{SeverityEmoji(alert.Severity)} {headline}", HeaderLimit),
+                    ["emoji"] = true,
+                },
+            },
+            new JsonObject
+            {
+                ["type"] = "section",
+                ["fields"] = new JsonArray
+                {
+                    Field("Severity", severity),
+                    Field("Workload", d.Workload),
+                    Field("Port", AlertText.PortLabel(d)),
+                    Field(d.Key.Target is null ? "Scope" : "Target", d.Key.TargetOrScope),
+                    Field("Distinct targets", AlertText.CountText(d)),
+                    Field("Window", $"{AlertText.Iso(d.WindowStartMs)} – {AlertText.Iso(d.WindowEndMs)} UTC"),
+                },
+            },
+        };
+
+        if (d.SampleTargets.Length > 0)
+        {
+            var samples = new StringBuilder("*Sample targets*\n");
+            foreach (var target in d.SampleTargets.Take(MaxSampleTargets))
+            {
+                samples.Append('`').Append(Escape(target.Replace('`', '\''))).Append("` ");
+            }
+
+            if (d.SampleTargets.Length > MaxSampleTargets)
+            {
+                samples.Append(CultureInfo.InvariantCulture, $"… and {d.SampleTargets.Length - MaxSampleTargets} more in the sample");
+            }
+
+            blocks.Add(Section(samples.ToString().TrimEnd()));
+        }
+
+        if (d.DuringLearning)
+        {
+            blocks.Add(Section(":hourglass_flowing_sand: Raised *during learning*: judged on static thresholds while this workload's baseline is still being learned."));
+        }
+
+        var context = new StringBuilder();
+        if (d.Mitre.Length > 0)
+        {
+            context.Append("MITRE ATT&amp;CK: ").Append(Escape(string.Join(", ", d.Mitre.Select(AlertText.MitreLabel)))).Append(" | ");
+        }
+
+        context.Append(CultureInfo.InvariantCulture, $"threshold {d.Threshold} ({Escape(d.ThresholdReason)}) | ");
+        context.Append(CultureInfo.InvariantCulture, $"alert `{Escape(alert.Id)}` v{alert.Version} | fingerprint `{Escape(alert.Fingerprint)}`");
+        blocks.Add(new JsonObject
+        {
+            ["type"] = "context",
+            ["elements"] = new JsonArray { Mrkdwn(Cut(context.ToString(), FieldLimit)) },
+        });
+
+        return new JsonObject
+        {
+            // Shown in notifications and by clients that do not render blocks.
+            ["text"] = Escape(headline),
+            ["blocks"] = blocks,
+        };
+    }
+
+    /// <summary>Escapes the three characters Slack mrkdwn treats as markup (links, mentions) in text we did not write.</summary>
+    public static string Escape(string text) =>
+        text.Replace("&", "&amp;", StringComparison.Ordinal)
+            .Replace("<", "&lt;", StringComparison.Ordinal)
+            .Replace(">", "&gt;", StringComparison.Ordinal);
+
+    private static string SeverityEmoji(Severity severity) => severity switch
+    {
+        Severity.High => ":rotating_light:",
+        Severity.Medium => ":warning:",
+        _ => ":information_source:",
+    };
+
+    private static JsonObject Field(string name, string value) => Mrkdwn(Cut($"*{name}*\n{Escape(value)}", FieldLimit));
+
+    private static JsonObject Section(string text) => new()
+    {
+        ["type"] = "section",
+        ["text"] = Mrkdwn(Cut(text, SectionLimit)),
+    };
+
+    // verbatim: a workload called "@channel" or "#general" must not ping or link anything.
+    private static JsonObject Mrkdwn(string text) => new()
+    {
+        ["type"] = "mrkdwn",
+        ["text"] = text,
+        ["verbatim"] = true,
+    };
+
+    private static string Cut(string text, int limit) => text.Length <= limit ? text : string.Concat(text.AsSpan(0, limit - 1), "…");
+}

@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Options;
+
+namespace OrleansDetect.Grains.Sinks.Slack;
+
+/// <summary>Where and how fast alerts go to Slack (configuration section "Slack").</summary>
+public sealed class SlackOptions
+{
+    public const string SectionName = "Slack";
+
+    /// <summary>The incoming-webhook URL. A secret (its path is the credential): never logged or echoed.</summary>
+    public string? WebhookUrl { get; set; }
+
+    /// <summary>Slack accepts about one message a second per webhook.</summary>
+    public TimeSpan MinInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Queued notifications beyond this drop the oldest (alert grains re-enqueue what was not acknowledged).</summary>
+    public int MaxQueue { get; set; } = 10_000;
+
+    /// <summary>Timeout of one HTTP attempt.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>HTTP attempts per message, the first included, before the notifier backs off and tries later.</summary>
+    public int MaxAttempts { get; set; } = 6;
+
+    /// <summary>Cap on any wait between attempts, a server's Retry-After included.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(WebhookUrl);
+
+    // Records and the default ToString would not print the URL either; this makes the intent explicit.
+    public override string ToString() =>
+        $"SlackOptions {{ WebhookUrl = {(IsConfigured ? "(set)" : "(not set)")}, MinInterval = {MinInterval}, MaxQueue = {MaxQueue} }}";
+}
+
+/// <summary>Stops the silo at start on bad Slack settings, naming the key and never the webhook URL.</summary>
+public sealed class SlackOptionsValidator : IValidateOptions<SlackOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SlackOptions options)
+    {
+        var failures = new List<string>();
+        if (options.IsConfigured &&
+            (!Uri.TryCreate(options.WebhookUrl, UriKind.Absolute, out var uri) ||
+             (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)))
+        {
+            failures.Add("Slack:WebhookUrl must be an absolute http(s) URL (the value is not shown because it is a secret).");
+        }
+
+        if (options.MinInterval < TimeSpan.Zero)
+        {
+            failures.Add("Slack:MinInterval must not be negative.");
+        }
+
+        if (options.MaxQueue < 1)
+        {
+            failures.Add("Slack:MaxQueue must be at least 1.");
+        }
+
+        // Polly's timeout strategy accepts 10 ms to 24 h.
+        if (options.RequestTimeout < TimeSpan.FromMilliseconds(10) || options.RequestTimeout > TimeSpan.FromHours(24))
+        {
+            failures.Add("Slack:RequestTimeout must be between 10 ms and 24 h.");
+        }
+
+        if (options.MaxAttempts is < 1 or > 100)
+        {
+            failures.Add("Slack:MaxAttempts must be between 1 and 100.");
+        }
+
+        if (options.MaxRetryDelay <= TimeSpan.Zero || options.MaxRetryDelay > TimeSpan.FromHours(24))
+        {
+            failures.Add("Slack:MaxRetryDelay must be positive and at most 24 h.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
