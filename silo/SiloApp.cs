@@ -17,7 +17,7 @@ public static class SiloApp
         app.UseStatusCodePages();
         app.MapIngestApi();
         app.MapAlertsApi();
-        app.MapHostsApi();
+        app.MapWorkloadsApi();
         app.MapHealthApi();
         app.MapDashboardApi();
         return app;

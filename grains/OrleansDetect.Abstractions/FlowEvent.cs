@@ -47,7 +47,7 @@ public sealed record WorkloadFlows([property: Id(0)] string Workload, [property:
 
 /// <summary>What a workload grain did with a batch.</summary>
 [GenerateSerializer, Immutable]
-public readonly record struct HostIngestResult(
+public readonly record struct WorkloadIngestResult(
     [property: Id(0)] int Accepted,
     [property: Id(1)] int Late,
     [property: Id(2)] int Alerts);

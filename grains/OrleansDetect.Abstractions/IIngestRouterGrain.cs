@@ -2,7 +2,7 @@ namespace OrleansDetect;
 
 /// <summary>
 /// Stateless entry point for ingest: takes a batch already grouped by workload and makes one
-/// <see cref="IHostGrain"/> call per workload.
+/// <see cref="IWorkloadGrain"/> call per workload.
 /// </summary>
 public interface IIngestRouterGrain : IGrainWithIntegerKey
 {

@@ -164,7 +164,7 @@ public sealed class WorkloadDetection
     }
 
     /// <summary>The workload as <c>GET /api/v1/hosts/{id}</c> shows it.</summary>
-    public HostView View() => new()
+    public WorkloadView View() => new()
     {
         Workload = _workload,
         EventsSeen = _eventsSeen,

@@ -51,8 +51,8 @@ public static class TelemetryExtensions
         builder.Services.AddOptions<AspNetCoreTraceInstrumentationOptions>().Configure<IHostApplicationLifetime>((o, lifetime) =>
             o.Filter = context => IsThisApp(context, lifetime) && !IsPolled(context.Request.Path));
 
-        // Registered after AddActivityPropagation, so host.ingest is a child of Orleans' server span.
-        builder.UseOrleans(silo => silo.AddIncomingGrainCallFilter<HostIngestTracing>());
+        // Registered after AddActivityPropagation, so workload.ingest is a child of Orleans' server span.
+        builder.UseOrleans(silo => silo.AddIncomingGrainCallFilter<WorkloadIngestTracing>());
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => Describe(resource, configuration))
             .WithTracing(tracing => tracing

@@ -9,7 +9,7 @@ namespace OrleansDetect.Benchmarks;
 
 /// <summary>
 /// <c>dotnet run -c Release --project tests/OrleansDetect.Benchmarks -- baseline-memory</c>: managed bytes per
-/// learned workload (what one HostGrain holds besides Orleans' own activation: sweep, scan and encrypted-DNS
+/// learned workload (what one WorkloadGrain holds besides Orleans' own activation: sweep, scan and encrypted-DNS
 /// detectors and the baseline), for 100,000 workloads in one process; the stored baseline's size; and how many
 /// baseline writes a steadily active workload causes.
 /// </summary>

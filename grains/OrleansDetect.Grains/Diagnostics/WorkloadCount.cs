@@ -5,7 +5,7 @@ using OrleansDetect.Grains;
 namespace OrleansDetect.Grains.Diagnostics;
 
 /// <summary>
-/// Keeps <see cref="DetectTelemetry.ActiveWorkloads"/> in step with <see cref="HostGrain"/> activations through the
+/// Keeps <see cref="DetectTelemetry.ActiveWorkloads"/> in step with <see cref="WorkloadGrain"/> activations through the
 /// grain lifecycle: up when an activation becomes active, down when it deactivates.
 /// </summary>
 public sealed class WorkloadCount(GrainClassMap grainClasses) : IConfigureGrainContextProvider
@@ -13,7 +13,7 @@ public sealed class WorkloadCount(GrainClassMap grainClasses) : IConfigureGrainC
     public bool TryGetConfigurator(GrainType grainType, GrainProperties properties, out IConfigureGrainContext configurator)
     {
         configurator = Subscriber.Instance;
-        return grainClasses.TryGetGrainClass(grainType, out var grainClass) && grainClass == typeof(HostGrain);
+        return grainClasses.TryGetGrainClass(grainType, out var grainClass) && grainClass == typeof(WorkloadGrain);
     }
 
     private sealed class Subscriber : IConfigureGrainContext, ILifecycleObserver

@@ -22,7 +22,7 @@ public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retry
         span?.SetTag("workloads", batch.Length);
         var options = retryOptions.Value;
         var budget = Stopwatch.StartNew();
-        var calls = new Task<HostIngestResult>[batch.Length];
+        var calls = new Task<WorkloadIngestResult>[batch.Length];
         for (var i = 0; i < batch.Length; i++)
         {
             calls[i] = DeliverAsync(batch[i], options, budget);
@@ -40,14 +40,14 @@ public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retry
     }
 
     /// <summary>Delivers one workload's events, retrying only transient membership failures, within the budget.</summary>
-    private async Task<HostIngestResult> DeliverAsync(WorkloadFlows flows, IngestRetryOptions options, Stopwatch budget)
+    private async Task<WorkloadIngestResult> DeliverAsync(WorkloadFlows flows, IngestRetryOptions options, Stopwatch budget)
     {
         var delay = options.FirstRetryDelay;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await GrainFactory.GetGrain<IHostGrain>(flows.Workload).Ingest(flows.Events);
+                return await GrainFactory.GetGrain<IWorkloadGrain>(flows.Workload).Ingest(flows.Events);
             }
             catch (Exception ex) when (MembershipFailures.IsTransient(ex)
                                        && attempt < options.RetryAttempts

@@ -51,7 +51,7 @@ public sealed class AlertLifecycleTests(ClusterFixture fixture)
     public async Task Repeated_sweep_within_suppression_interval_updates_the_open_alert()
     {
         var workload = Flows.UniqueWorkload("repeat");
-        var host = Grains.GetGrain<IHostGrain>(workload);
+        var host = Grains.GetGrain<IWorkloadGrain>(workload);
 
         await host.Ingest(Flows.PublicSweep(Flows.T0, 30, 22));
         var first = Assert.Single(await AlertsFor(workload));
@@ -74,7 +74,7 @@ public sealed class AlertLifecycleTests(ClusterFixture fixture)
     public async Task Sweep_after_the_suppression_interval_opens_a_new_alert()
     {
         var workload = Flows.UniqueWorkload("lapsed");
-        var host = Grains.GetGrain<IHostGrain>(workload);
+        var host = Grains.GetGrain<IWorkloadGrain>(workload);
 
         await host.Ingest(Flows.PublicSweep(Flows.T0, 30, 22));
         await host.Ingest(Flows.PublicSweep(Flows.T0.AddHours(2), 30, 22, offset: 500));
@@ -94,11 +94,11 @@ public sealed class AlertLifecycleTests(ClusterFixture fixture)
         // The server's own traffic, then internet background scanners probing it: 300 ports from 300 sources.
         var own = Enumerable.Range(0, 20).Select(i => Flows.Established(Flows.T0.AddSeconds(i), "10.0.0.5", "10.1.0.1", 5432));
         var scanned = Enumerable.Range(0, 300).Select(i => Flows.Failed(Flows.T0.AddSeconds(20 + i), $"198.18.{i / 250}.{i % 250 + 1}", "10.0.0.5", 1 + i));
-        var result = await Grains.GetGrain<IHostGrain>(server).Ingest([.. own, .. scanned]);
+        var result = await Grains.GetGrain<IWorkloadGrain>(server).Ingest([.. own, .. scanned]);
 
         Assert.Equal(0, result.Alerts);
         Assert.Empty(await AlertsFor(server));
-        var view = await Grains.GetGrain<IHostGrain>(server).GetView();
+        var view = await Grains.GetGrain<IWorkloadGrain>(server).GetView();
         Assert.True(view.InboundEvents >= 290);
     }
 }

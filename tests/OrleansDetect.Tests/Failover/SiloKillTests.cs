@@ -94,14 +94,14 @@ public sealed class SiloKillTests(ScaleOutFixture fixture, ITestOutputHelper out
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         }
 
-        var before = (await HostView(entry, workload))["baseline"]!;
+        var before = (await WorkloadView(entry, workload))["baseline"]!;
         Assert.Equal("learned", before["status"]!.GetValue<string>());
         Assert.Contains(before["resolvers"]!.AsArray(), r => r!["address"]!.GetValue<string>() == "1.1.1.1");
 
         // The README promises at most one write interval of learning is lost; wait past it, then kill.
         await Task.Delay(ScaleOutFixture.BaselineWriteInterval * 3);
         var client = await fixture.ClusterClient();
-        var victim = await fixture.HostOf(client.GetGrain<IHostGrain>(workload));
+        var victim = await fixture.HostOf(client.GetGrain<IWorkloadGrain>(workload));
         Assert.NotNull(victim);
         await victim.KillAsync();
         await fixture.WaitDeclaredDeadAsync(victim, DeathTimeout);
@@ -114,10 +114,10 @@ public sealed class SiloKillTests(ScaleOutFixture fixture, ITestOutputHelper out
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         }
 
-        var newHost = await fixture.HostOf(client.GetGrain<IHostGrain>(workload));
+        var newHost = await fixture.HostOf(client.GetGrain<IWorkloadGrain>(workload));
         Assert.NotNull(newHost);
         Assert.NotEqual(victim.SiloPort, newHost.SiloPort);
-        var after = (await HostView(survivor, workload))["baseline"]!;
+        var after = (await WorkloadView(survivor, workload))["baseline"]!;
         Assert.Equal("learned", after["status"]!.GetValue<string>());
         Assert.Equal(before["learnedAt"]!.GetValue<DateTimeOffset>(), after["learnedAt"]!.GetValue<DateTimeOffset>());
         Assert.True(JsonNode.DeepEquals(before["resolvers"], after["resolvers"]),
@@ -150,7 +150,7 @@ public sealed class SiloKillTests(ScaleOutFixture fixture, ITestOutputHelper out
         while (batches.IsEmpty && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);
         var client = await fixture.ClusterClient();
         var placement = new Dictionary<string, int>();
-        foreach (var workload in workloads) placement[workload] = (await fixture.HostOf(client.GetGrain<IHostGrain>(workload)))?.SiloPort ?? 0;
+        foreach (var workload in workloads) placement[workload] = (await fixture.HostOf(client.GetGrain<IWorkloadGrain>(workload)))?.SiloPort ?? 0;
         var victim = fixture.Silos.Where(s => placement.ContainsValue(s.SiloPort)).MaxBy(s => placement.Values.Count(p => p == s.SiloPort))!;
         var moved = placement.Where(p => p.Value == victim.SiloPort).Select(p => p.Key).ToHashSet();
 
@@ -179,7 +179,7 @@ public sealed class SiloKillTests(ScaleOutFixture fixture, ITestOutputHelper out
             // declared dead must all be counted by its new activation. An unmoved one counts everything.
             var counted = moved.Contains(workload) ? all.Where(b => b.StartedTicks > deadAt) : all;
             var expected = counted.Count() * eventsPerWorkload;
-            var view = await HostView(survivor, workload);
+            var view = await WorkloadView(survivor, workload);
             Assert.True(view["eventsSeen"]!.GetValue<long>() >= expected, $"{workload}: counted {view["eventsSeen"]}, accepted at least {expected}");
         }
 
@@ -222,7 +222,7 @@ public sealed class SiloKillTests(ScaleOutFixture fixture, ITestOutputHelper out
         return alerts;
     }
 
-    private async Task<JsonObject> HostView(SiloProcess silo, string workload) =>
+    private async Task<JsonObject> WorkloadView(SiloProcess silo, string workload) =>
         (await fixture.Http.GetFromJsonAsync<JsonObject>(new Uri(silo.BaseAddress, $"api/v1/hosts/{workload}")))!;
 
     /// <summary>The feed's items for these alerts as (guid, title), in feed order.</summary>

@@ -106,15 +106,19 @@ public sealed class IngestApiTests(SiloFixture silo)
     }
 
     [Fact]
-    public async Task Host_view_shows_the_workloads_windows()
+    public async Task Workload_view_shows_the_workloads_windows_under_both_routes()
     {
         var host = Flows.UniqueWorkload("view");
         await PostAccepted(Ndjson(Flows.PublicSweepNdjson(host, Flows.T0, 10, 8443)));
-        var view = await silo.Http.GetFromJsonAsync<JsonElement>($"api/v1/hosts/{host}");
-        Assert.Equal(10, view.GetProperty("eventsSeen").GetInt64());
-        Assert.Contains(view.GetProperty("sweepWindows").EnumerateArray(), w => w.GetProperty("port").GetInt32() == 8443 && w.GetProperty("distinctTargets").GetInt32() == 10);
+        foreach (var route in new[] { "workloads", "hosts" })
+        {
+            var view = await silo.Http.GetFromJsonAsync<JsonElement>($"api/v1/{route}/{host}");
+            Assert.Equal(host, view.GetProperty("workload").GetString());
+            Assert.Equal(10, view.GetProperty("eventsSeen").GetInt64());
+            Assert.Contains(view.GetProperty("sweepWindows").EnumerateArray(), w => w.GetProperty("port").GetInt32() == 8443 && w.GetProperty("distinctTargets").GetInt32() == 10);
 
-        using var missing = await silo.Http.GetAsync($"api/v1/hosts/{Flows.UniqueWorkload("never")}");
-        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+            using var missing = await silo.Http.GetAsync($"api/v1/{route}/{Flows.UniqueWorkload("never")}");
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        }
     }
 }

@@ -47,7 +47,7 @@ public sealed class TracingTests(TracedSiloFixture silo)
         Assert.Equal(30L, parse["events.accepted"]);
         Assert.Single(spans, s => s.Name == "ingest.route");
 
-        var host = Assert.Single(spans, s => s.Name == "host.ingest");
+        var host = Assert.Single(spans, s => s.Name == "workload.ingest");
         Assert.Equal(workload, host["workload"]);
         Assert.Equal(30L, host["events"]);
         Assert.Equal(30L, host["failed"]);
@@ -61,7 +61,7 @@ public sealed class TracingTests(TracedSiloFixture silo)
 
         // Orleans' own grain-call spans sit between the gateway and the grains. (Orleans files interfaces whose
         // namespace starts with "Orleans" — OrleansDetect does — under its Runtime source, not Application.)
-        Assert.Contains(spans, s => s.Scope.StartsWith("Microsoft.Orleans.", StringComparison.Ordinal) && s.Name == "IHostGrain/Ingest");
+        Assert.Contains(spans, s => s.Scope.StartsWith("Microsoft.Orleans.", StringComparison.Ordinal) && s.Name == "IWorkloadGrain/Ingest");
 
         // The Slack post happens later, on the notifier's timer, yet in the same trace beneath the report.
         var posts = spans.Where(s => s.Name == "slack.post").ToArray();
@@ -104,7 +104,7 @@ public sealed class TracingTests(TracedSiloFixture silo)
         Assert.DoesNotContain(silo.Receiver.Spans, s => s.Kind == OtlpSpan.KindClient && s.Attributes.Values.Any(v => v is string text && text.Contains(secret, StringComparison.Ordinal)));
 
         string? AlertIdOf(string host) => silo.Receiver.Spans
-            .Where(s => s.Name == "host.ingest" && Equals(s["workload"], host))
+            .Where(s => s.Name == "workload.ingest" && Equals(s["workload"], host))
             .Select(h => silo.Receiver.Spans.FirstOrDefault(r => r.Name == "alert.report" && r.TraceId == h.TraceId)?["alert.id"] as string)
             .FirstOrDefault(id => id is not null);
     }

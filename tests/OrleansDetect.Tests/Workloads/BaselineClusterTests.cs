@@ -45,7 +45,7 @@ public sealed class BaselineClusterTests(BaselineClusterFixture fixture)
     public async Task The_baseline_survives_deactivation_and_judges_new_resolvers_after_it()
     {
         var workload = Flows.UniqueWorkload("dot");
-        var host = fixture.Grains.GetGrain<IHostGrain>(workload);
+        var host = fixture.Grains.GetGrain<IWorkloadGrain>(workload);
         var end = await LearnDot(host);
         await host.Ingest([Flows.Failed(DateTimeOffset.FromUnixTimeMilliseconds(end), "10.0.0.5", "198.18.0.1", 8080)]);
 
@@ -99,7 +99,7 @@ public sealed class BaselineClusterTests(BaselineClusterFixture fixture)
         listener.Start();
 
         var scanner = Flows.UniqueWorkload(BaselineClusterFixture.SuppressedPrefix + "x");
-        var host = fixture.Grains.GetGrain<IHostGrain>(scanner);
+        var host = fixture.Grains.GetGrain<IWorkloadGrain>(scanner);
         var start = DateTimeOffset.UtcNow.AddHours(-2);
         var result = await host.Ingest(Flows.PublicSweep(start, 120, 22));
         var other = await host.Ingest(Flows.PublicSweep(start.AddSeconds(200), 30, 23, offset: 1000));
@@ -119,7 +119,7 @@ public sealed class BaselineClusterTests(BaselineClusterFixture fixture)
     public async Task An_event_from_the_far_future_is_rejected_and_counted_without_moving_the_clock()
     {
         var workload = Flows.UniqueWorkload("jump");
-        var host = fixture.Grains.GetGrain<IHostGrain>(workload);
+        var host = fixture.Grains.GetGrain<IWorkloadGrain>(workload);
         var end = await LearnDot(host);
         var learned = (await host.GetView()).Baseline!;
 
@@ -173,7 +173,7 @@ public sealed class BaselineClusterTests(BaselineClusterFixture fixture)
     }
 
     /// <summary>65 DoT connections to 1.1.1.1 over 13 windows ending two hours ago (past the one-hour learning period).</summary>
-    private static async Task<long> LearnDot(IHostGrain host)
+    private static async Task<long> LearnDot(IWorkloadGrain host)
     {
         var start = (DateTimeOffset.UtcNow.AddHours(-3).ToUnixTimeMilliseconds() / WindowMs) * WindowMs;
         var events = new List<FlowEvent>();
@@ -187,7 +187,7 @@ public sealed class BaselineClusterTests(BaselineClusterFixture fixture)
         return events[^1].TimeMs;
     }
 
-    private static async Task<HostView> WaitForNewActivation(IHostGrain host)
+    private static async Task<WorkloadView> WaitForNewActivation(IWorkloadGrain host)
     {
         // Sweep windows live only in memory: an empty one means a fresh activation that loaded its baseline.
         for (var attempt = 0; attempt < 100; attempt++)

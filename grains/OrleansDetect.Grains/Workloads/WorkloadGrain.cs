@@ -11,11 +11,13 @@ namespace OrleansDetect.Grains.Workloads;
 /// crash forgets at most one window's worth of partial sweeps and <see cref="BaselineOptions.WriteInterval"/> of
 /// learning.
 /// </summary>
-public sealed partial class HostGrain(
+// The grain type keeps its first name: stored baselines are keyed by grain id ("host/{workload}").
+[GrainType("host")]
+public sealed partial class WorkloadGrain(
     [PersistentState("baseline", StorageNames.Baselines)] IPersistentState<BaselineState> stored,
     DetectionSettings settings,
     TimeProvider time,
-    ILogger<HostGrain> logger) : Grain, IHostGrain
+    ILogger<WorkloadGrain> logger) : Grain, IWorkloadGrain
 {
     private readonly List<Finding> _findings = [];
     private readonly List<SuppressedFinding> _suppressed = [];
@@ -36,7 +38,7 @@ public sealed partial class HostGrain(
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => WriteBaselineIfChanged();
 
-    public async Task<HostIngestResult> Ingest(FlowEvent[] events)
+    public async Task<WorkloadIngestResult> Ingest(FlowEvent[] events)
     {
         var latestAllowedMs = time.GetUtcNow().ToUnixTimeMilliseconds() + (long)settings.Clock.MaxClockSkew.TotalMilliseconds;
         var outcome = _detection.Observe(events, latestAllowedMs);
@@ -55,7 +57,7 @@ public sealed partial class HostGrain(
         }
 
         var rejected = outcome.Late + outcome.Future;
-        if (_findings.Count == 0) return new HostIngestResult(outcome.Accepted, rejected, 0);
+        if (_findings.Count == 0) return new WorkloadIngestResult(outcome.Accepted, rejected, 0);
 
         var reports = new Task[_findings.Count];
         for (var i = 0; i < reports.Length; i++)
@@ -64,10 +66,10 @@ public sealed partial class HostGrain(
         }
 
         await Task.WhenAll(reports);
-        return new HostIngestResult(outcome.Accepted, rejected, reports.Length);
+        return new WorkloadIngestResult(outcome.Accepted, rejected, reports.Length);
     }
 
-    public Task<HostView> GetView() => Task.FromResult(_detection.View());
+    public Task<WorkloadView> GetView() => Task.FromResult(_detection.View());
 
     private async Task WriteBaselineIfChanged()
     {

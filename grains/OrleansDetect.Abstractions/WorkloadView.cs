@@ -2,7 +2,7 @@ namespace OrleansDetect;
 
 /// <summary>A workload as the hosts API shows it.</summary>
 [GenerateSerializer, Immutable]
-public sealed record HostView
+public sealed record WorkloadView
 {
     [Id(0)] public required string Workload { get; init; }
     [Id(1)] public required long EventsSeen { get; init; }

@@ -5,16 +5,16 @@ using OrleansDetect.Grains;
 namespace OrleansDetect.Grains.Diagnostics;
 
 /// <summary>
-/// The <c>host.ingest</c> span around a workload grain's batch: the workload, the batch's event and failed-attempt
-/// counts, and what detection found. A call filter rather than code in <see cref="HostGrain"/>, so the grain stays
+/// The <c>workload.ingest</c> span around a workload grain's batch: the workload, the batch's event and failed-attempt
+/// counts, and what detection found. A call filter rather than code in <see cref="WorkloadGrain"/>, so the grain stays
 /// a thin shell around its detectors; the silo registers it only when tracing is on.
 /// </summary>
-public sealed class HostIngestTracing : IIncomingGrainCallFilter
+public sealed class WorkloadIngestTracing : IIncomingGrainCallFilter
 {
     public Task Invoke(IIncomingGrainCallContext context)
     {
-        if (context.Grain is not HostGrain || context.MethodName != nameof(IHostGrain.Ingest)) return context.Invoke();
-        var span = DetectTelemetry.Source.StartActivity("host.ingest");
+        if (context.Grain is not WorkloadGrain || context.MethodName != nameof(IWorkloadGrain.Ingest)) return context.Invoke();
+        var span = DetectTelemetry.Source.StartActivity("workload.ingest");
         return span is null ? context.Invoke() : Traced(context, span);
     }
 
@@ -45,7 +45,7 @@ public sealed class HostIngestTracing : IIncomingGrainCallFilter
                 throw;
             }
 
-            if (context.Result is HostIngestResult result)
+            if (context.Result is WorkloadIngestResult result)
             {
                 span.SetTag("findings", result.Alerts);
                 span.SetTag("late", result.Late);
