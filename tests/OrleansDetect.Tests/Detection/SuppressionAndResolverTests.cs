@@ -60,6 +60,7 @@ public sealed class SuppressionAndResolverTests
             ["Detection:Suppress:0:Workload"] = "scanner-*",
             ["Detection:Suppress:1:Cidr"] = "not-a-network",
             ["Detection:MaxClockSkew"] = "00:00:00",
+            ["Detection:AllowedLateness"] = "-00:01:00",
         }).Build();
         using var provider = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddDetectionOptions().BuildServiceProvider();
 
@@ -70,8 +71,9 @@ public sealed class SuppressionAndResolverTests
         var suppress = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<SuppressionOptions>>().Value).Message;
         Assert.Contains("Detection:Suppress:1:Cidr 'not-a-network' is not a CIDR", suppress, StringComparison.Ordinal);
         Assert.DoesNotContain("Suppress:0", suppress, StringComparison.Ordinal);
-        Assert.Contains("Detection:MaxClockSkew must be positive",
-            Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<EventClockOptions>>().Value).Message, StringComparison.Ordinal);
+        var clock = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<EventClockOptions>>().Value).Message;
+        Assert.Contains("Detection:MaxClockSkew must be positive", clock, StringComparison.Ordinal);
+        Assert.Contains("Detection:AllowedLateness must not be negative", clock, StringComparison.Ordinal);
         Assert.True(new BaselineOptionsValidator().Validate(null, new BaselineOptions()).Succeeded);
         Assert.True(new EncryptedDnsOptionsValidator().Validate(null, new EncryptedDnsOptions()).Succeeded);
     }
