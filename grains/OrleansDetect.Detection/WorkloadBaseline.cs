@@ -101,8 +101,11 @@ public sealed class WorkloadBaseline
 
     private long _windowIndex = long.MinValue;
 
+    /// <summary>Where the open window ends (exclusive); <see cref="long.MinValue"/> before the first event, so it opens one.</summary>
+    private long _nextWindowStartMs = long.MinValue;
+
     /// <summary>True when an admitted event at <paramref name="timeMs"/> belongs to a later window than the open one: close it first.</summary>
-    public bool EndsWindow(long timeMs) => _windowIndex != long.MinValue && WindowIndex(timeMs) > _windowIndex;
+    public bool EndsWindow(long timeMs) => timeMs >= _nextWindowStartMs && _windowIndex != long.MinValue;
 
     /// <summary>
     /// Moves the baseline's clock to an admitted event's time: opens its window (after <see cref="CloseWindow"/>
@@ -110,6 +113,13 @@ public sealed class WorkloadBaseline
     /// </summary>
     public void Advance(long timeMs)
     {
+        // Most events fall in the open window (or, late but admitted, an earlier one): no window arithmetic.
+        if (timeMs < _nextWindowStartMs)
+        {
+            if (!IsLearned) EndLearningIfDue(timeMs);
+            return;
+        }
+
         var index = WindowIndex(timeMs);
         if (_windowIndex == long.MinValue)
         {
@@ -125,7 +135,13 @@ public sealed class WorkloadBaseline
             Changes++;
         }
 
-        if (!IsLearned && timeMs - LearningStartMs >= _learningMs && ActiveWindows >= _minActiveWindows)
+        _nextWindowStartMs = (_windowIndex + 1) * _windowMs;
+        if (!IsLearned) EndLearningIfDue(timeMs);
+    }
+
+    private void EndLearningIfDue(long timeMs)
+    {
+        if (timeMs - LearningStartMs >= _learningMs && ActiveWindows >= _minActiveWindows)
         {
             LearnedAtMs = timeMs;
             Changes++;
@@ -346,6 +362,7 @@ public sealed class WorkloadBaseline
         LearnedAtMs = snapshot.LearnedAtMs;
         ActiveWindows = snapshot.ActiveWindows;
         _windowIndex = snapshot.WindowIndex;
+        _nextWindowStartMs = _windowIndex == long.MinValue ? long.MinValue : (_windowIndex + 1) * _windowMs;
         ResolversEvicted = snapshot.ResolversEvicted;
         PortsEvicted = snapshot.PortsEvicted;
         foreach (var r in snapshot.Resolvers.Take(_options.MaxResolvers))

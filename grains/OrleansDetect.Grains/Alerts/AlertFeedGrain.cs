@@ -1,6 +1,6 @@
-using OrleansDetect.Grains.Hosting;
 using Microsoft.Extensions.Options;
 using OrleansDetect.Grains.Diagnostics;
+using OrleansDetect.Grains.Hosting;
 
 namespace OrleansDetect.Grains.Alerts;
 

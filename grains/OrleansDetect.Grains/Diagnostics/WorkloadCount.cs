@@ -1,6 +1,5 @@
-using OrleansDetect.Grains.Workloads;
 using Orleans.Metadata;
-using OrleansDetect.Grains;
+using OrleansDetect.Grains.Workloads;
 
 namespace OrleansDetect.Grains.Diagnostics;
 
