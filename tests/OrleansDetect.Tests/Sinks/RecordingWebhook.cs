@@ -18,12 +18,14 @@ public sealed class RecordingWebhook : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly Func<int, (int Status, string? RetryAfter)> _answer;
+    private readonly TimeProvider _clock;
     private int _requests;
 
-    private RecordingWebhook(WebApplication app, Func<int, (int Status, string? RetryAfter)> answer)
+    private RecordingWebhook(WebApplication app, Func<int, (int Status, string? RetryAfter)> answer, TimeProvider clock)
     {
         _app = app;
         _answer = answer;
+        _clock = clock;
     }
 
     public ConcurrentQueue<Delivery> Deliveries { get; } = new();
@@ -31,18 +33,32 @@ public sealed class RecordingWebhook : IAsyncDisposable
     public string Url { get; private set; } = "";
 
     /// <param name="answer">Status (and Retry-After) for the n-th request, counting from 0.</param>
-    public static async Task<RecordingWebhook> StartAsync(Func<int, (int Status, string? RetryAfter)> answer)
+    /// <param name="clock">Stamps each <see cref="Delivery.Timestamp"/> (the system clock unless given): the sender's fake clock, to measure its spacing.</param>
+    public static async Task<RecordingWebhook> StartAsync(Func<int, (int Status, string? RetryAfter)> answer, TimeProvider? clock = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var webhook = new RecordingWebhook(app, answer);
+        var webhook = new RecordingWebhook(app, answer, clock ?? TimeProvider.System);
         app.MapPost("/services/{**rest}", webhook.Receive);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         webhook.Url = $"{address.TrimEnd('/')}/{SecretPath}";
         return webhook;
+    }
+
+    /// <summary>Waits (bounded, in real time) until at least <paramref name="count"/> requests have arrived.</summary>
+    public async Task<bool> WaitForDeliveries(int count, TimeSpan timeout)
+    {
+        var waited = Stopwatch.StartNew();
+        while (Deliveries.Count < count)
+        {
+            if (waited.Elapsed >= timeout) return false;
+            await Task.Delay(10);
+        }
+
+        return true;
     }
 
     public async ValueTask DisposeAsync()
@@ -56,7 +72,7 @@ public sealed class RecordingWebhook : IAsyncDisposable
         var n = Interlocked.Increment(ref _requests) - 1;
         var body = await new StreamReader(context.Request.Body).ReadToEndAsync();
         var (status, retryAfter) = _answer(n);
-        Deliveries.Enqueue(new Delivery(Stopwatch.GetTimestamp(), context.Request.Path, body, status));
+        Deliveries.Enqueue(new Delivery(_clock.GetTimestamp(), context.Request.Path, body, status));
         if (retryAfter is not null)
         {
             context.Response.Headers.RetryAfter = retryAfter;

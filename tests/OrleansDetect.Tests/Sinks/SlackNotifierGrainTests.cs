@@ -5,15 +5,20 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.TestingHost;
 using OrleansDetect.Grains.Sinks.Slack;
-
 using OrleansDetect.Tests.Alerts;
+using OrleansDetect.Tests.Infrastructure;
 
 namespace OrleansDetect.Tests.Sinks;
 
-/// <summary>One silo with the Slack sink pointed at a loopback webhook that accepts everything.</summary>
+/// <summary>
+/// One silo with the Slack sink pointed at a loopback webhook that accepts everything. The silo runs on
+/// <see cref="Clock"/>, so the notifier's sender ticks only when a test advances it.
+/// </summary>
 public sealed class SlackNotifierClusterFixture : IAsyncLifetime
 {
     public static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(1);
+
+    public FakeSiloClock Clock { get; } = new(AlertSamples.Raised);
 
     public RecordingWebhook Webhook { get; private set; } = null!;
 
@@ -23,7 +28,7 @@ public sealed class SlackNotifierClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Webhook = await RecordingWebhook.StartAsync(_ => (200, null));
+        Webhook = await RecordingWebhook.StartAsync(_ => (200, null), Clock);
         var builder = new InProcessTestClusterBuilder(1);
         builder.Options.ConfigureFileLogging = false;
         builder.ConfigureSiloHost((_, host) =>
@@ -34,6 +39,7 @@ public sealed class SlackNotifierClusterFixture : IAsyncLifetime
                 ["Slack:MinInterval"] = MinInterval.ToString(),
             });
             host.Logging.AddProvider(SiloLogs).SetMinimumLevel(LogLevel.Debug);
+            host.Services.AddSingleton<TimeProvider>(Clock);
             host.Services.AddSlackSink();
         });
         Cluster = builder.Build();
@@ -49,6 +55,13 @@ public sealed class SlackNotifierClusterFixture : IAsyncLifetime
 
 public class SlackNotifierGrainTests(SlackNotifierClusterFixture fixture) : IClassFixture<SlackNotifierClusterFixture>
 {
+    // The clock moves a quarter interval at a time, and only once nothing more has reached the webhook for a
+    // moment, so a post due at the current instant is on record before the clock moves on: a post that came
+    // a quarter interval or more too early shows as a short gap.
+    private static readonly TimeSpan Step = SlackNotifierClusterFixture.MinInterval / 4;
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
     private ISlackNotifierGrain Notifier => fixture.Cluster.Client.GetGrain<ISlackNotifierGrain>(ISlackNotifierGrain.DefaultKey);
 
     [Fact]
@@ -62,12 +75,12 @@ public class SlackNotifierGrainTests(SlackNotifierClusterFixture fixture) : ICla
             await Notifier.Enqueue(alert);
         }
 
-        var posts = await WaitForPosts(alerts.Select(a => a.Id).ToArray(), expected: 3);
+        var posts = await AdvanceUntilPosted(alerts.Select(a => a.Id).ToArray(), expected: 3);
 
         Assert.Equal(alerts.Select(a => a.Id), posts.Select(p => p.AlertId));
         for (var i = 1; i < posts.Count; i++)
         {
-            var gap = Stopwatch.GetElapsedTime(posts[i - 1].Delivery.Timestamp, posts[i].Delivery.Timestamp);
+            var gap = fixture.Clock.GetElapsedTime(posts[i - 1].Delivery.Timestamp, posts[i].Delivery.Timestamp);
             Assert.True(gap >= SlackNotifierClusterFixture.MinInterval, $"posts {i - 1} and {i} only {gap.TotalMilliseconds} ms apart");
         }
 
@@ -83,15 +96,21 @@ public class SlackNotifierGrainTests(SlackNotifierClusterFixture fixture) : ICla
         var newer = queued with { Version = 2, Severity = Severity.High, Evidence = queued.Evidence with { DistinctTargets = 150 } };
         newer = newer with { Title = OrleansDetect.Grains.Alerts.AlertText.Title(newer.Evidence) };
 
-        // "ahead" occupies the sender for a MinInterval, so "queued" is still waiting when "newer" arrives.
+        var marker = AlertSamples.Alert(AlertSamples.PublicSweep("dedup-marker"));
+
+        // The clock stands still, so at most "ahead" leaves before the clock moves: "queued" is still waiting
+        // when "newer" arrives.
         await Notifier.Enqueue(ahead);
         await Notifier.Enqueue(queued);
         await Notifier.Enqueue(newer);
         await Notifier.Enqueue(queued); // a stale version arriving late changes nothing
+        await Notifier.Enqueue(marker);
 
-        var posts = await WaitForPosts([ahead.Id, queued.Id], expected: 2);
-        await Task.Delay(SlackNotifierClusterFixture.MinInterval * 3);
-        posts = Posts([ahead.Id, queued.Id]);
+        // Posts leave in queue order: once the marker is on the channel, nothing queued before it still waits.
+        // Then three more intervals for anything posted late.
+        await AdvanceUntilPosted([marker.Id], expected: 1);
+        await Advance(SlackNotifierClusterFixture.MinInterval * 3);
+        var posts = Posts([ahead.Id, queued.Id]);
 
         Assert.Equal([ahead.Id, queued.Id], posts.Select(p => p.AlertId));
         // The channel never saw version 1, so version 2 is announced as a new alert with the latest evidence.
@@ -104,19 +123,20 @@ public class SlackNotifierGrainTests(SlackNotifierClusterFixture fixture) : ICla
     {
         var first = AlertSamples.Alert(AlertSamples.PublicSweep("escalates", distinct: 30, severity: Severity.Medium));
         await Notifier.Enqueue(first);
-        await WaitForPosts([first.Id], expected: 1);
+        await AdvanceUntilPosted([first.Id], expected: 1);
 
         var escalated = first with { Version = 2, Severity = Severity.High };
         await Notifier.Enqueue(escalated);
-        var posts = await WaitForPosts([first.Id], expected: 2);
+        var posts = await AdvanceUntilPosted([first.Id], expected: 2);
 
         Assert.StartsWith(":rotating_light: Escalated to HIGH:", posts[1].Header, StringComparison.Ordinal);
     }
 
-    private async Task<List<Post>> WaitForPosts(string[] alertIds, int expected)
+    /// <summary>Moves the notifier's clock on, step by step, until <paramref name="expected"/> posts of these alerts arrived.</summary>
+    private async Task<List<Post>> AdvanceUntilPosted(string[] alertIds, int expected)
     {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < Patience)
         {
             var posts = Posts(alertIds);
             if (posts.Count >= expected)
@@ -124,11 +144,32 @@ public class SlackNotifierGrainTests(SlackNotifierClusterFixture fixture) : ICla
                 return posts;
             }
 
-            await Task.Delay(50);
+            await SettleThenStep();
         }
 
         Assert.Fail($"expected {expected} Slack posts, got {Posts(alertIds).Count}");
         return [];
+    }
+
+    /// <summary>Moves the notifier's clock on by <paramref name="span"/>, step by step.</summary>
+    private async Task Advance(TimeSpan span)
+    {
+        var until = fixture.Clock.GetUtcNow() + span;
+        var waited = Stopwatch.StartNew();
+        while (fixture.Clock.GetUtcNow() < until)
+        {
+            Assert.True(waited.Elapsed < Patience, "the notifier kept posting while its clock stood still");
+            await SettleThenStep();
+        }
+    }
+
+    private async Task SettleThenStep()
+    {
+        var seen = fixture.Webhook.Deliveries.Count;
+        if (!await fixture.Webhook.WaitForDeliveries(seen + 1, Settle))
+        {
+            fixture.Clock.Advance(Step);
+        }
     }
 
     private List<Post> Posts(string[] alertIds)
