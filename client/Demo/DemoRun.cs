@@ -66,7 +66,7 @@ internal sealed class DemoRun(IIngestTarget target, TextWriter output, TextWrite
         var unexpected = alerts.Where(a => !scenario.ExpectedAlerts.Any(e => Matches(a, e))).ToList();
         foreach (var expected in missing)
         {
-            output.WriteLine($"missing: {SeverityName(expected.Severity)} {expected.Type} tcp/{expected.Port} ({expected.Scope}) from {expected.Workload}");
+            output.WriteLine($"missing: {expected.Severity.Name()} {expected.Type} tcp/{expected.Port} ({expected.Scope}) from {expected.Workload}");
         }
 
         foreach (var alert in unexpected)
@@ -119,7 +119,5 @@ internal sealed class DemoRun(IIngestTarget target, TextWriter output, TextWrite
         && alert.Type == expected.Type
         && alert.Port == expected.Port
         && string.Equals(alert.Scope, expected.Scope, StringComparison.OrdinalIgnoreCase)
-        && string.Equals(alert.Severity, SeverityName(expected.Severity), StringComparison.OrdinalIgnoreCase);
-
-    private static string SeverityName(Severity severity) => severity.ToString().ToLowerInvariant();
+        && string.Equals(alert.Severity, expected.Severity.Name(), StringComparison.OrdinalIgnoreCase);
 }

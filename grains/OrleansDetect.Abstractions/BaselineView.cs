@@ -1,6 +1,6 @@
 namespace OrleansDetect;
 
-/// <summary>A workload's learned baseline, as the hosts API shows it.</summary>
+/// <summary>A workload's learned baseline, as the workloads API shows it.</summary>
 [GenerateSerializer, Immutable]
 public sealed record BaselineView
 {

@@ -1,6 +1,6 @@
 namespace OrleansDetect.Detection;
 
-/// <summary>Turns a workload's baseline into what the hosts API shows.</summary>
+/// <summary>Turns a workload's baseline into what the workloads API shows.</summary>
 internal static class BaselineViews
 {
     public static BaselineView? From(WorkloadBaseline baseline, EncryptedDnsDetector dns, KnownResolvers known)

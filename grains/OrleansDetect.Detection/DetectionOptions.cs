@@ -59,6 +59,9 @@ public sealed class PortSweepOptions
 
     /// <summary>Destinations quoted as evidence in a finding.</summary>
     public int SampleSize { get; set; } = 10;
+
+    /// <summary>Replaced by <c>Detection:AllowedLateness</c> (one clock per workload); setting it stops the silo, naming the new key.</summary>
+    public TimeSpan? AllowedLateness { get; set; }
 }
 
 /// <summary>Port scans: one workload probing many ports on one address.</summary>
@@ -84,6 +87,9 @@ public sealed class PortScanOptions
     /// <summary>Ports quoted as evidence in a finding.</summary>
     public int SampleSize { get; set; } = 10;
 
+    /// <summary>Replaced by <c>Detection:AllowedLateness</c> (one clock per workload); setting it stops the silo, naming the new key.</summary>
+    public TimeSpan? AllowedLateness { get; set; }
+
     /// <summary>
     /// Ignore UDP probes to 33434–33534: traceroute and mtr walk these ports on one destination with one
     /// unanswered datagram each, which is path discovery, not a port scan.
@@ -97,16 +103,16 @@ public sealed class NetworkScopeOptionsValidator : IValidateOptions<NetworkScope
     public ValidateOptionsResult Validate(string? name, NetworkScopeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var failures = new List<string>();
+        var check = new OptionChecks(NetworkScopeOptions.SectionName);
         for (var i = 0; i < options.InternalNetworks.Length; i++)
         {
             if (!IPNetwork.TryParse(options.InternalNetworks[i], out _))
             {
-                failures.Add($"{NetworkScopeOptions.SectionName}:InternalNetworks:{i} '{options.InternalNetworks[i]}' is not a CIDR such as 10.20.0.0/16 or fd00:1::/48");
+                check.Fail($"InternalNetworks:{i} '{options.InternalNetworks[i]}' is not a CIDR such as 10.20.0.0/16 or fd00:1::/48");
             }
         }
 
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        return check.Result;
     }
 }
 
@@ -116,6 +122,7 @@ public sealed class PortSweepOptionsValidator : IValidateOptions<PortSweepOption
     {
         ArgumentNullException.ThrowIfNull(options);
         var check = new OptionChecks(PortSweepOptions.SectionName);
+        check.Replaced(options.AllowedLateness is not null, nameof(options.AllowedLateness), "Detection:AllowedLateness (one clock per workload)");
         check.Positive(options.PublicWindow, nameof(options.PublicWindow));
         check.Positive(options.InternalWindow, nameof(options.InternalWindow));
         check.Positive(options.PublicMediumThreshold, nameof(options.PublicMediumThreshold));
@@ -154,6 +161,7 @@ public sealed class PortScanOptionsValidator : IValidateOptions<PortScanOptions>
     {
         ArgumentNullException.ThrowIfNull(options);
         var check = new OptionChecks(PortScanOptions.SectionName);
+        check.Replaced(options.AllowedLateness is not null, nameof(options.AllowedLateness), "Detection:AllowedLateness (one clock per workload)");
         check.Positive(options.Window, nameof(options.Window));
         check.Positive(options.MediumThreshold, nameof(options.MediumThreshold));
         check.AtLeast(options.HighThreshold, options.MediumThreshold, nameof(options.HighThreshold), nameof(options.MediumThreshold));
@@ -203,6 +211,15 @@ public sealed class OptionChecks(string section)
         if (value <= 0)
         {
             Fail($"{key} must be positive");
+        }
+    }
+
+    /// <summary>A key that no longer exists: say which one replaced it rather than ignore it.</summary>
+    public void Replaced(bool isSet, string key, string replacement)
+    {
+        if (isSet)
+        {
+            Fail($"{key} is no longer read: set {replacement} instead");
         }
     }
 

@@ -14,7 +14,7 @@ public static class EncryptedDnsProtocols
         _ => "DNS-over-HTTPS",
     };
 
-    /// <summary>"dot", "doq", "doh": how the hosts API spells them.</summary>
+    /// <summary>"dot", "doq", "doh": how the workloads API spells them.</summary>
     public static string Code(EncryptedDnsProtocol protocol) => protocol switch
     {
         EncryptedDnsProtocol.DoT => "dot",

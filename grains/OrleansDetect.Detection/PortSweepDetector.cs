@@ -94,7 +94,7 @@ public sealed class PortSweepDetector
         }
     }
 
-    /// <summary>The largest windows, for the host view; counts may include entries that expired since the last prune.</summary>
+    /// <summary>The largest windows, for the workload view; counts may include entries that expired since the last prune.</summary>
     public IEnumerable<(PortKey Key, int Distinct, int Threshold)> Windows(int top = 20)
     {
         foreach (var (group, distinct, staticThreshold) in _windows.Largest(top))

@@ -5,9 +5,7 @@ namespace OrleansDetect.Detection;
 /// labelled with a workload carry its inbound traffic too: internet background scanners hitting a server
 /// would otherwise read as "the server probed 300 ports on itself". The workload's own address is the one
 /// that appears in nearly every flow, as source or destination: a Misra–Gries heavy-hitter summary over
-/// both ends finds it in constant memory and a few compares per event. Once an address is trusted as the
-/// workload's own, flows <em>from</em> it are outbound by definition and skip the summary (one compare — most
-/// flows), so the summary describes the flows that could be inbound.
+/// both ends finds it in constant memory and a few compares per event.
 /// </summary>
 public sealed class WorkloadAddresses
 {
@@ -20,22 +18,20 @@ public sealed class WorkloadAddresses
     private readonly long[] _counts = new long[Slots];
     private long _observed;
 
-    /// <summary>The slot of the address trusted as the workload's own, or -1.</summary>
-    private int _trusted = -1;
-
     /// <summary>The workload's own address, once there is evidence for one.</summary>
-    public NetAddress? Self => _trusted >= 0 ? _addresses[_trusted] : null;
-
-    private int TrustedSlot()
+    public NetAddress? Self
     {
-        var best = -1;
-        for (var i = 0; i < Slots; i++)
+        get
         {
-            if (_counts[i] > 0 && (best < 0 || _counts[i] > _counts[best])) best = i;
-        }
+            var best = -1;
+            for (var i = 0; i < Slots; i++)
+            {
+                if (_counts[i] > 0 && (best < 0 || _counts[i] > _counts[best])) best = i;
+            }
 
-        // A heavy hitter must show up in at least a third of the flows counted to be "self".
-        return best >= 0 && _counts[best] >= MinEvidence && _counts[best] * 3 >= _observed ? best : -1;
+            // A heavy hitter must show up in at least a third of the flows seen to be "self".
+            return best >= 0 && _counts[best] >= MinEvidence && _counts[best] * 3 >= _observed ? _addresses[best] : null;
+        }
     }
 
     public long InboundEvents { get; private set; }
@@ -43,33 +39,30 @@ public sealed class WorkloadAddresses
     /// <summary>Counts both ends of the flow; true when it runs towards the workload (its own address is the destination).</summary>
     public bool ObserveIsInbound(in FlowEvent e)
     {
-        if (_trusted >= 0 && e.Src == _addresses[_trusted]) return false;
-        var inbound = CountIsInbound(in e);
-        _trusted = TrustedSlot();
-        return inbound;
-    }
-
-    private bool CountIsInbound(in FlowEvent e)
-    {
         _observed++;
-        var src = Add(e.Src);
+        Add(e.Src);
+        if (e.Dst != e.Src) Add(e.Dst);
         if (e.Src == e.Dst) return false;
-        var dst = Add(e.Dst);
-        if (dst < 0) return false;
 
         // Inbound only when the destination is a heavy hitter clearly heavier than the source: a workload
         // port-scanning one target has source and destination in every flow, and the source never loses.
-        // (Adding the destination cannot take the source's slot: the source's count is at least 1.)
-        var dstCount = _counts[dst];
-        if (dstCount < MinEvidence || dstCount * 3 < _observed) return false;
-        var srcCount = src >= 0 ? _counts[src] : 0;
-        if (dstCount <= srcCount) return false;
+        var dstCount = CountOf(e.Dst);
+        if (dstCount < MinEvidence || dstCount * 3 < _observed || dstCount <= CountOf(e.Src)) return false;
         InboundEvents++;
         return true;
     }
 
-    /// <summary>Counts one sighting (Misra–Gries); the address's slot, or -1 when every slot was decremented instead.</summary>
-    private int Add(NetAddress address)
+    private long CountOf(NetAddress address)
+    {
+        for (var i = 0; i < Slots; i++)
+        {
+            if (_counts[i] > 0 && _addresses[i] == address) return _counts[i];
+        }
+
+        return 0;
+    }
+
+    private void Add(NetAddress address)
     {
         var free = -1;
         for (var i = 0; i < Slots; i++)
@@ -77,7 +70,7 @@ public sealed class WorkloadAddresses
             if (_counts[i] > 0 && _addresses[i] == address)
             {
                 _counts[i]++;
-                return i;
+                return;
             }
 
             if (_counts[i] == 0 && free < 0) free = i;
@@ -87,10 +80,9 @@ public sealed class WorkloadAddresses
         {
             _addresses[free] = address;
             _counts[free] = 1;
-            return free;
+            return;
         }
 
         for (var i = 0; i < Slots; i++) _counts[i]--;
-        return -1;
     }
 }

@@ -170,8 +170,9 @@ public sealed class WorkloadDetection
         EventsSeen = _eventsSeen,
         LateEvents = _clock.LateEvents,
         FutureEvents = _futureEvents,
-        FirstEventTime = _eventsSeen == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(_firstEventMs),
-        LastEventTime = _eventsSeen == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(_lastEventMs),
+        // A baseline stored before event times were kept (version 1) has events but no times until the next event.
+        FirstEventTime = _firstEventMs == long.MaxValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(_firstEventMs),
+        LastEventTime = _lastEventMs == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(_lastEventMs),
         SweepWindows = [.. _sweeps.Windows().Select(w => new PortWindowView(w.Key.Protocol.Name(), w.Key.Port, w.Key.Scope.ToScopeName(), w.Distinct, w.Threshold))],
         InboundEvents = _addresses.InboundEvents,
         SuppressedDetections = _suppressed.Sum(),

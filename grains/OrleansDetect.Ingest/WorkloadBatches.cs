@@ -6,7 +6,7 @@ namespace OrleansDetect.Ingest;
 /// Groups one body's events by workload. Workload names are interned per body, so a thousand lines from "web-1"
 /// allocate the string once; events go to one pooled buffer and are copied out into exact-size arrays at the end.
 /// </summary>
-internal sealed class WorkloadBatches
+public sealed class WorkloadBatches
 {
     private readonly Dictionary<string, int> _byName = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _byNameSpan;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OrleansDetect.Grains.Alerts;
 using OrleansDetect.Grains.Diagnostics;
 using OrleansDetect.Grains.Hosting;
 using OrleansDetect.Grains.Sinks.Slack;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OrleansDetect.Detection;
 
 namespace OrleansDetect.Grains.Alerts;
 
@@ -25,10 +26,11 @@ public sealed class AlertOptionsValidator : IValidateOptions<AlertOptions>
 {
     public ValidateOptionsResult Validate(string? name, AlertOptions options)
     {
-        List<string> failures = [];
-        if (options.SuppressionInterval <= TimeSpan.Zero) failures.Add($"{AlertOptions.SectionName}:SuppressionInterval must be positive");
-        if (options.FeedSize is < 1 or > 100_000) failures.Add($"{AlertOptions.SectionName}:FeedSize must be between 1 and 100000");
-        if (options.RedeliveryInterval < TimeSpan.FromSeconds(1)) failures.Add($"{AlertOptions.SectionName}:RedeliveryInterval must be at least 1 second");
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        ArgumentNullException.ThrowIfNull(options);
+        var check = new OptionChecks(AlertOptions.SectionName);
+        check.Positive(options.SuppressionInterval, nameof(options.SuppressionInterval));
+        check.InRange(options.FeedSize, 1, 100_000, nameof(options.FeedSize));
+        if (options.RedeliveryInterval < TimeSpan.FromSeconds(1)) check.Fail($"{nameof(options.RedeliveryInterval)} must be at least 1 second");
+        return check.Result;
     }
 }

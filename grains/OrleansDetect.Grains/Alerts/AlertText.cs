@@ -59,7 +59,7 @@ public static class AlertText
         Line("Workload", d.Workload);
         Line("Type", d.Type);
         Line("Protocol/port", PortLabel(d));
-        Line(d.Key.Target is null ? "Scope" : "Target", d.Key.TargetOrScope);
+        Line(d.Type == DetectionTypes.PortScan ? "Target" : "Scope", d.Key.TargetOrScope);
         Line("Distinct targets", CountText(d));
         if (d.SampleTargets.Length > 0)
         {

@@ -17,7 +17,7 @@ public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retry
 {
     public async Task<IngestResult> Ingest(WorkloadFlows[] batch)
     {
-        // One span for the whole fan-out: the host grains' spans hang under it.
+        // One span for the whole fan-out: the workload grains' spans hang under it.
         using var span = DetectTelemetry.Source.StartActivity("ingest.route");
         span?.SetTag("workloads", batch.Length);
         var options = retryOptions.Value;

@@ -197,7 +197,7 @@ public sealed class BaselineClusterTests(BaselineClusterFixture fixture)
             await Task.Delay(100);
         }
 
-        throw new TimeoutException("the host grain was not deactivated within 10 s");
+        throw new TimeoutException("the workload grain was not deactivated within 10 s");
     }
 
     private static FlowEvent Dot(long timeMs, string resolver) =>

@@ -43,7 +43,7 @@ public static class SlackMessageBuilder
                     Field("Severity", severity),
                     Field("Workload", d.Workload),
                     Field("Port", AlertText.PortLabel(d)),
-                    Field(d.Key.Target is null ? "Scope" : "Target", d.Key.TargetOrScope),
+                    Field(d.Type == DetectionTypes.PortScan ? "Target" : "Scope", d.Key.TargetOrScope),
                     Field("Distinct targets", AlertText.CountText(d)),
                     Field("Window", $"{AlertText.Iso(d.WindowStartMs)} – {AlertText.Iso(d.WindowEndMs)} UTC"),
                 },

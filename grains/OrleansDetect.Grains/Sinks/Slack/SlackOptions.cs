@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OrleansDetect.Detection;
 
 namespace OrleansDetect.Grains.Sinks.Slack;
 
@@ -37,40 +38,41 @@ public sealed class SlackOptionsValidator : IValidateOptions<SlackOptions>
 {
     public ValidateOptionsResult Validate(string? name, SlackOptions options)
     {
-        var failures = new List<string>();
+        ArgumentNullException.ThrowIfNull(options);
+        var check = new OptionChecks(SlackOptions.SectionName);
         if (options.IsConfigured &&
             (!Uri.TryCreate(options.WebhookUrl, UriKind.Absolute, out var uri) ||
              (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)))
         {
-            failures.Add("Slack:WebhookUrl must be an absolute http(s) URL (the value is not shown because it is a secret).");
+            check.Fail("WebhookUrl must be an absolute http(s) URL (the value is not shown because it is a secret).");
         }
 
         if (options.MinInterval < TimeSpan.Zero)
         {
-            failures.Add("Slack:MinInterval must not be negative.");
+            check.Fail("MinInterval must not be negative.");
         }
 
         if (options.MaxQueue < 1)
         {
-            failures.Add("Slack:MaxQueue must be at least 1.");
+            check.Fail("MaxQueue must be at least 1.");
         }
 
         // Polly's timeout strategy accepts 10 ms to 24 h.
         if (options.RequestTimeout < TimeSpan.FromMilliseconds(10) || options.RequestTimeout > TimeSpan.FromHours(24))
         {
-            failures.Add("Slack:RequestTimeout must be between 10 ms and 24 h.");
+            check.Fail("RequestTimeout must be between 10 ms and 24 h.");
         }
 
         if (options.MaxAttempts is < 1 or > 100)
         {
-            failures.Add("Slack:MaxAttempts must be between 1 and 100.");
+            check.Fail("MaxAttempts must be between 1 and 100.");
         }
 
         if (options.MaxRetryDelay <= TimeSpan.Zero || options.MaxRetryDelay > TimeSpan.FromHours(24))
         {
-            failures.Add("Slack:MaxRetryDelay must be positive and at most 24 h.");
+            check.Fail("MaxRetryDelay must be positive and at most 24 h.");
         }
 
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        return check.Result;
     }
 }
