@@ -56,8 +56,7 @@ public sealed class EncryptedDnsDetector
     private readonly WorkloadBaseline _baseline;
     private readonly AlertSubject _subject;
     private readonly List<Finding> _pending = [];
-    private readonly OpenWindow[] _window = [new(), new(), new()];
-    private readonly VolumeWindow[] _closing = new VolumeWindow[3];
+    private readonly VolumeWindow[] _window = new VolumeWindow[3];
 
     public EncryptedDnsDetector(EncryptedDnsOptions options, KnownResolvers known, WorkloadBaseline baseline, AlertSubject subject)
     {
@@ -75,21 +74,11 @@ public sealed class EncryptedDnsDetector
 
     public long WindowBytes(EncryptedDnsProtocol protocol) => Window(protocol).Bytes;
 
-    /// <summary>The open window's counts, for <see cref="WorkloadBaseline.CloseWindow"/>; then starts the next window.</summary>
-    public ReadOnlySpan<VolumeWindow> EndWindow()
-    {
-        for (var i = 0; i < _window.Length; i++)
-        {
-            var w = _window[i];
-            _closing[i] = new VolumeWindow((EncryptedDnsProtocol)(i + 1), w.Connections, w.Bytes, w.Alerted);
-            w.Connections = 0;
-            w.Bytes = 0;
-            w.Alerted = false;
-            w.NewResolvers = 0;
-        }
+    /// <summary>The open baseline window's counts per protocol (DoT, DoQ, DoH), for <see cref="WorkloadBaseline.CloseWindow"/>.</summary>
+    public ReadOnlySpan<VolumeWindow> CurrentWindow => _window;
 
-        return _closing;
-    }
+    /// <summary>Starts counting the next baseline window.</summary>
+    public void StartWindow() => Array.Clear(_window);
 
     /// <summary>Which encrypted-DNS protocol a flow is, if any.</summary>
     public EncryptedDnsProtocol? Classify(in FlowEvent e, out string? resolverName)
@@ -120,7 +109,7 @@ public sealed class EncryptedDnsDetector
         }
 
         var learned = _baseline.IsLearned;
-        var volume = Window(protocol);
+        ref var volume = ref Window(protocol);
         volume.Connections++;
         volume.Bytes += Math.Max(0, e.Bytes);
 
@@ -131,7 +120,7 @@ public sealed class EncryptedDnsDetector
             if (learned && volume.NewResolvers < MaxNewResolverFindingsPerWindow)
             {
                 volume.NewResolvers++;
-                _pending.Add(ResolverFinding(in e, protocol, name, firstUse, volume));
+                _pending.Add(ResolverFinding(in e, protocol, name, firstUse, in volume));
             }
 
             resolver = ref _baseline.AddResolver(e.Dst, protocol, e.TimeMs, learned: !learned);
@@ -146,7 +135,7 @@ public sealed class EncryptedDnsDetector
             _baseline.PromoteIfSettled(ref resolver, protocol);
             if (!volume.Alerted)
             {
-                JudgeVolume(in e, protocol, name, volume);
+                JudgeVolume(in e, protocol, name, ref volume);
             }
         }
     }
@@ -166,7 +155,7 @@ public sealed class EncryptedDnsDetector
     public long ByteThreshold(EncryptedDnsProtocol protocol) =>
         (long)Math.Min(long.MaxValue / 2, Math.Max(_options.MinBytes, Math.Ceiling(_options.VolumeMultiplier * _baseline.Volume(protocol).Bytes.High)));
 
-    private void JudgeVolume(in FlowEvent e, EncryptedDnsProtocol protocol, string? name, OpenWindow volume)
+    private void JudgeVolume(in FlowEvent e, EncryptedDnsProtocol protocol, string? name, ref VolumeWindow volume)
     {
         var connections = ConnectionThreshold(protocol);
         var bytes = ByteThreshold(protocol);
@@ -183,12 +172,12 @@ public sealed class EncryptedDnsDetector
         var floor = byConnections ? _options.MinConnections : _options.MinBytes;
         var observed = byConnections ? volume.Connections : volume.Bytes;
         var reason = Invariant($"{observed} {unit} in a {_baseline.WindowText}, baseline high {estimate.High:0.#}");
-        _pending.Add(MakeFinding(in e, protocol, name, volumeKey: true, Severity.High, reason, volume,
+        _pending.Add(MakeFinding(in e, protocol, name, volumeKey: true, Severity.High, reason, in volume,
             threshold: (int)Math.Min(int.MaxValue, byConnections ? connections : bytes),
             thresholdReason: Invariant($"max(floor {floor}, {_options.VolumeMultiplier:0.##} × learned high {estimate.High:0.#} {unit} per {_baseline.WindowText})")));
     }
 
-    private Finding ResolverFinding(in FlowEvent e, EncryptedDnsProtocol protocol, string? name, bool firstUse, OpenWindow volume)
+    private Finding ResolverFinding(in FlowEvent e, EncryptedDnsProtocol protocol, string? name, bool firstUse, in VolumeWindow volume)
     {
         var flavour = EncryptedDnsProtocols.Name(protocol);
         var known = name is not null;
@@ -196,7 +185,7 @@ public sealed class EncryptedDnsDetector
         var reason = firstUse ? $"first {flavour} use by this workload" : "resolver not in baseline";
         reason += known ? $", {name}" : ", not a known public resolver";
         var learnedCount = _baseline.Resolvers().Count(r => r.Protocol == protocol && r.Stats.Learned);
-        return MakeFinding(in e, protocol, name, volumeKey: false, severity, reason, volume, threshold: 0,
+        return MakeFinding(in e, protocol, name, volumeKey: false, severity, reason, in volume, threshold: 0,
             thresholdReason: firstUse
                 ? $"no {flavour} resolver in this workload's baseline"
                 : Invariant($"not among the {learnedCount} {flavour} resolver(s) in this workload's baseline"));
@@ -206,7 +195,7 @@ public sealed class EncryptedDnsDetector
     /// Resolver findings are keyed per resolver (each new resolver is its own alert); volume findings per
     /// protocol under <see cref="Scopes.Volume"/>.
     /// </summary>
-    private Finding MakeFinding(in FlowEvent e, EncryptedDnsProtocol protocol, string? name, bool volumeKey, Severity severity, string reason, OpenWindow volume, int threshold, string thresholdReason)
+    private Finding MakeFinding(in FlowEvent e, EncryptedDnsProtocol protocol, string? name, bool volumeKey, Severity severity, string reason, in VolumeWindow volume, int threshold, string thresholdReason)
     {
         var (alertProtocol, port) = EncryptedDnsProtocols.AlertPort(protocol);
         var resolver = e.Dst.ToString();
@@ -253,20 +242,7 @@ public sealed class EncryptedDnsDetector
         };
     }
 
-    private OpenWindow Window(EncryptedDnsProtocol protocol) => _window[(int)protocol - 1];
+    private ref VolumeWindow Window(EncryptedDnsProtocol protocol) => ref _window[(int)protocol - 1];
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>One protocol's counts in the open baseline window.</summary>
-    private sealed class OpenWindow
-    {
-        public int Connections;
-        public long Bytes;
-
-        /// <summary>This window already alerted: it is not learned as normal.</summary>
-        public bool Alerted;
-
-        /// <summary>New-resolver findings raised in this window (bounded by <see cref="MaxNewResolverFindingsPerWindow"/>).</summary>
-        public int NewResolvers;
-    }
 }

@@ -19,8 +19,18 @@ public enum EncryptedDnsProtocol : byte
 /// <summary>A sweep window's current distinct failed destinations, as the baseline samples it.</summary>
 public readonly record struct FanOutSample(PortKey Key, int Distinct, int StaticThreshold);
 
-/// <summary>One encrypted-DNS protocol's figures for a closed baseline window, as the detector counted them.</summary>
-public readonly record struct VolumeWindow(EncryptedDnsProtocol Protocol, int Connections, long Bytes, bool Alerted);
+/// <summary>One encrypted-DNS protocol's counts in a baseline window, as the detector keeps them (index = protocol − 1).</summary>
+public struct VolumeWindow
+{
+    public int Connections;
+    public long Bytes;
+
+    /// <summary>This window already alerted: it is not learned as normal.</summary>
+    public bool Alerted;
+
+    /// <summary>New-resolver findings raised in this window (bounded by <see cref="EncryptedDnsDetector.MaxNewResolverFindingsPerWindow"/>).</summary>
+    public int NewResolvers;
+}
 
 /// <summary>One remembered encrypted-DNS resolver.</summary>
 public struct ResolverStats
@@ -167,7 +177,7 @@ public sealed class WorkloadBaseline
         }
     }
 
-    /// <summary>Learns the open window from the sweep windows' fan-out at its end and the encrypted-DNS counts of it.</summary>
+    /// <summary>Learns the open window from the sweep windows' fan-out at its end and its encrypted-DNS counts (one per protocol, DoT first).</summary>
     public void CloseWindow(ReadOnlySpan<FanOutSample> fanOut, ReadOnlySpan<VolumeWindow> volumes)
     {
         RecordFanOut(fanOut);
@@ -188,9 +198,10 @@ public sealed class WorkloadBaseline
             entry.Estimate.Add(peak, alpha);
         }
 
-        foreach (var window in volumes)
+        for (var i = 0; i < volumes.Length && i < _volumes.Length; i++)
         {
-            ref var volume = ref _volumes[(int)window.Protocol - 1];
+            var window = volumes[i];
+            ref var volume = ref _volumes[i];
             var used = volume.Connections.Windows > 0 || window.Connections > 0;
             if (used && !(IsLearned && window.Alerted))
             {

@@ -42,8 +42,11 @@ public sealed class WorkloadDetection
     private readonly PortSweepDetector _sweeps;
     private readonly PortScanDetector _scans;
     private readonly EncryptedDnsDetector _dns;
-    private readonly List<FanOutSample> _samples = [];
-    private readonly List<Finding> _found = [];
+    // Scratch for one synchronous Observe/Collect call, shared per thread so a million idle workloads do not hold
+    // a million scratch lists.
+    [ThreadStatic] private static List<FanOutSample>? t_samples;
+    [ThreadStatic] private static List<Finding>? t_found;
+
     private readonly long[] _suppressed;
     private long _eventsSeen;
     private long _futureEvents;
@@ -62,7 +65,7 @@ public sealed class WorkloadDetection
         _sweeps = new PortSweepDetector(settings.Sweep, settings.Scope, subject, _baseline);
         _scans = new PortScanDetector(settings.Scan, settings.Scope, subject);
         _dns = new EncryptedDnsDetector(settings.EncryptedDns, settings.Resolvers, _baseline, subject);
-        _suppressed = new long[settings.Suppression.Count];
+        _suppressed = settings.Suppression.Count == 0 ? [] : new long[settings.Suppression.Count];
     }
 
     /// <summary>The learned baseline (read it; the detection feeds it).</summary>
@@ -125,12 +128,13 @@ public sealed class WorkloadDetection
     public void Collect(List<Finding> report, List<SuppressedFinding>? suppressed = null)
     {
         ArgumentNullException.ThrowIfNull(report);
-        _found.Clear();
+        var found = t_found ??= [];
+        found.Clear();
         var duringLearning = !_baseline.IsLearned;
-        _sweeps.Collect(_clock.WatermarkMs, duringLearning, _found);
-        _scans.Collect(_clock.WatermarkMs, duringLearning, _found);
-        _dns.Collect(_found);
-        foreach (var finding in _found)
+        _sweeps.Collect(_clock.WatermarkMs, duringLearning, found);
+        _scans.Collect(_clock.WatermarkMs, duringLearning, found);
+        _dns.Collect(found);
+        foreach (var finding in found)
         {
             var rule = _settings.Suppression.Match(finding);
             if (rule < 0)
@@ -142,6 +146,8 @@ public sealed class WorkloadDetection
             _suppressed[rule]++;
             suppressed?.Add(new SuppressedFinding(finding, rule));
         }
+
+        found.Clear();
     }
 
     /// <summary>The persisted form: the baseline and event counters (windows are not persisted).</summary>
@@ -182,8 +188,10 @@ public sealed class WorkloadDetection
 
     private void CloseBaselineWindow(long watermarkMs)
     {
-        _samples.Clear();
-        _sweeps.Sample(watermarkMs, _samples);
-        _baseline.CloseWindow(CollectionsMarshal.AsSpan(_samples), _dns.EndWindow());
+        var samples = t_samples ??= [];
+        samples.Clear();
+        _sweeps.Sample(watermarkMs, samples);
+        _baseline.CloseWindow(CollectionsMarshal.AsSpan(samples), _dns.CurrentWindow);
+        _dns.StartWindow();
     }
 }
