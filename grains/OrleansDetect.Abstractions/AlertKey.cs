@@ -54,11 +54,11 @@ public sealed record AlertKey
     /// <summary>The workload, when the subject is one.</summary>
     public string? Workload => Subject.Kind == AlertSubjectKind.Workload ? Subject.Name : null;
 
-    /// <summary>"tcp/22", or "tcp" for a detection spanning ports.</summary>
-    public string PortLabel => Port is { } port ? string.Create(CultureInfo.InvariantCulture, $"{Protocol.Name()}/{port}") : Protocol.Name();
+    /// <summary>"tcp/22"; a detection spanning ports (a scan) keeps the historical "tcp/0".</summary>
+    public string PortLabel => string.Create(CultureInfo.InvariantCulture, $"{Protocol.Name()}/{Port ?? 0}");
 
     /// <summary>The target address, or the scope, as text.</summary>
     public string TargetOrScope => Target?.ToString() ?? Scope ?? "";
 
-    public string Fingerprint => string.Create(CultureInfo.InvariantCulture, $"{Subject}|{Type}|{Protocol.Name()}/{Port ?? 0}|{TargetOrScope}");
+    public string Fingerprint => string.Create(CultureInfo.InvariantCulture, $"{Subject}|{Type}|{PortLabel}|{TargetOrScope}");
 }

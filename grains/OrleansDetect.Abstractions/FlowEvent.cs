@@ -8,6 +8,18 @@ public enum FlowProtocol : byte
     Udp = 17,
 }
 
+public static class FlowProtocolNames
+{
+    /// <summary>"tcp", "udp", "icmp", or the IANA number.</summary>
+    public static string Name(this FlowProtocol protocol) => protocol switch
+    {
+        FlowProtocol.Tcp => "tcp",
+        FlowProtocol.Udp => "udp",
+        FlowProtocol.Icmp => "icmp",
+        _ => ((int)protocol).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+}
+
 /// <summary>What became of a connection attempt.</summary>
 public enum FlowState : byte
 {

@@ -18,29 +18,4 @@ public static class SeverityNames
         Severity.High => "high",
         _ => ((int)severity).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
-
-    /// <summary>Parses "low", "medium" or "high" (case-insensitive).</summary>
-    public static bool TryParse(string? text, out Severity severity)
-    {
-        severity = text?.ToLowerInvariant() switch
-        {
-            "low" => Severity.Low,
-            "medium" => Severity.Medium,
-            "high" => Severity.High,
-            _ => 0,
-        };
-        return severity != 0;
-    }
-}
-
-public static class FlowProtocolNames
-{
-    /// <summary>"tcp", "udp", "icmp", or the IANA number.</summary>
-    public static string Name(this FlowProtocol protocol) => protocol switch
-    {
-        FlowProtocol.Tcp => "tcp",
-        FlowProtocol.Udp => "udp",
-        FlowProtocol.Icmp => "icmp",
-        _ => ((int)protocol).ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
 }

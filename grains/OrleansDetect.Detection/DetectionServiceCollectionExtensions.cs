@@ -7,7 +7,7 @@ public static class DetectionServiceCollectionExtensions
 {
     /// <summary>
     /// Binds <c>Detection:*</c> (internal networks, port sweep, port scan, baseline, encrypted DNS, event clock, suppression rules), validates it when the host starts so bad
-    /// settings stop the silo with a message naming the key, and registers the shared <see cref="NetworkScope"/>.
+    /// settings stop the silo with a message naming the key, and registers the <see cref="DetectionSettings"/> built from them.
     /// Detectors themselves are per workload: each workload grain builds a <see cref="WorkloadDetection"/> from the
     /// <see cref="DetectionSettings"/> registered here.
     /// </summary>
@@ -19,7 +19,6 @@ public static class DetectionServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<NetworkScopeOptions>, NetworkScopeOptionsValidator>();
         services.AddSingleton<IValidateOptions<PortSweepOptions>, PortSweepOptionsValidator>();
         services.AddSingleton<IValidateOptions<PortScanOptions>, PortScanOptionsValidator>();
-        services.AddSingleton(sp => NetworkScope.FromOptions(sp.GetRequiredService<IOptions<NetworkScopeOptions>>().Value));
 
         services.AddOptions<BaselineOptions>().BindConfiguration(BaselineOptions.SectionName).ValidateOnStart();
         services.AddOptions<EncryptedDnsOptions>().BindConfiguration(EncryptedDnsOptions.SectionName).ValidateOnStart();
@@ -29,18 +28,20 @@ public static class DetectionServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<EncryptedDnsOptions>, EncryptedDnsOptionsValidator>();
         services.AddSingleton<IValidateOptions<EventClockOptions>, EventClockOptionsValidator>();
         services.AddSingleton<IValidateOptions<SuppressionOptions>, SuppressionOptionsValidator>();
-        services.AddSingleton(sp => KnownResolvers.Load(sp.GetRequiredService<IOptions<EncryptedDnsOptions>>().Value.Resolvers));
-        services.AddSingleton(sp => new SuppressionRules(sp.GetRequiredService<IOptions<SuppressionOptions>>().Value.Suppress));
-        services.AddSingleton(sp => new DetectionSettings
+        services.AddSingleton(sp =>
         {
-            Sweep = sp.GetRequiredService<IOptions<PortSweepOptions>>().Value,
-            Scan = sp.GetRequiredService<IOptions<PortScanOptions>>().Value,
-            Baseline = sp.GetRequiredService<IOptions<BaselineOptions>>().Value,
-            EncryptedDns = sp.GetRequiredService<IOptions<EncryptedDnsOptions>>().Value,
-            Clock = sp.GetRequiredService<IOptions<EventClockOptions>>().Value,
-            Scope = sp.GetRequiredService<NetworkScope>(),
-            Resolvers = sp.GetRequiredService<KnownResolvers>(),
-            Suppression = sp.GetRequiredService<SuppressionRules>(),
+            var encryptedDns = sp.GetRequiredService<IOptions<EncryptedDnsOptions>>().Value;
+            return new DetectionSettings
+            {
+                Sweep = sp.GetRequiredService<IOptions<PortSweepOptions>>().Value,
+                Scan = sp.GetRequiredService<IOptions<PortScanOptions>>().Value,
+                Baseline = sp.GetRequiredService<IOptions<BaselineOptions>>().Value,
+                EncryptedDns = encryptedDns,
+                Clock = sp.GetRequiredService<IOptions<EventClockOptions>>().Value,
+                Scope = NetworkScope.FromOptions(sp.GetRequiredService<IOptions<NetworkScopeOptions>>().Value),
+                Resolvers = KnownResolvers.Load(encryptedDns.Resolvers),
+                Suppression = new SuppressionRules(sp.GetRequiredService<IOptions<SuppressionOptions>>().Value.Suppress),
+            };
         });
         return services;
     }

@@ -5,8 +5,6 @@ namespace OrleansDetect.Detection;
 /// <summary>Names and alert ports of the encrypted-DNS protocols.</summary>
 public static class EncryptedDnsProtocols
 {
-    public static IReadOnlyList<string> Mitre { get; } = ["T1071.004", "T1573.002", "T1572"];
-
     public static string Name(EncryptedDnsProtocol protocol) => protocol switch
     {
         EncryptedDnsProtocol.DoT => "DNS-over-TLS",
@@ -50,6 +48,8 @@ public sealed class EncryptedDnsDetector
     /// first few and the volume alert, not one alert per address.
     /// </summary>
     public const int MaxNewResolverFindingsPerWindow = 10;
+
+    private static readonly string[] Mitre = ["T1071.004", "T1573.002", "T1572"];
 
     private readonly EncryptedDnsOptions _options;
     private readonly KnownResolvers _known;
@@ -223,7 +223,7 @@ public sealed class EncryptedDnsDetector
             WindowEndMs = e.TimeMs,
             Threshold = threshold,
             ThresholdReason = thresholdReason,
-            Mitre = [.. EncryptedDnsProtocols.Mitre],
+            Mitre = Mitre,
             Evidence = evidence,
         };
     }

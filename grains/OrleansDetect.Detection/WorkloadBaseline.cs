@@ -94,8 +94,6 @@ public sealed class WorkloadBaseline
 
     public long WindowStartMs => _windowIndex == long.MinValue ? long.MinValue : _windowIndex * _windowMs;
 
-    public long WindowMs => _windowMs;
-
     public long ResolversEvicted { get; private set; }
 
     public long PortsEvicted { get; private set; }

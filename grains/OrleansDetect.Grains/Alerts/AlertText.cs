@@ -28,9 +28,8 @@ public static class AlertText
     public static string MitreLabel(string techniqueId) =>
         MitreName(techniqueId) is { } name ? $"{techniqueId} {name}" : techniqueId;
 
-    /// <summary>"tcp/22" (a scan, which spans ports, keeps the historical "tcp/0").</summary>
-    public static string PortLabel(Finding d) =>
-        string.Create(CultureInfo.InvariantCulture, $"{d.Key.Protocol.Name()}/{d.Key.Port ?? 0}");
+    /// <summary>What the key's target-or-scope text is called: a scan's "Target", otherwise "Scope".</summary>
+    public static string TargetLabel(Finding d) => d.Type == DetectionTypes.PortScan ? "Target" : "Scope";
 
     public static string Title(Finding d)
     {
@@ -39,11 +38,11 @@ public static class AlertText
         return d.Type switch
         {
             DetectionTypes.PortSweep =>
-                $"Port sweep: {d.Workload} probed {PortLabel(d)} on {targets} {key.TargetOrScope} addresses",
+                $"Port sweep: {d.Workload} probed {key.PortLabel} on {targets} {key.TargetOrScope} addresses",
             DetectionTypes.PortScan =>
                 $"Port scan: {d.Workload} probed {targets} {key.Protocol.Name()} ports on {key.TargetOrScope}",
             DetectionTypes.UnusualEncryptedDns => EncryptedDnsTitle(d),
-            _ => $"{d.Type}: {d.Workload} {PortLabel(d)} {key.TargetOrScope} ({targets} distinct targets)",
+            _ => $"{d.Type}: {d.Workload} {key.PortLabel} {key.TargetOrScope} ({targets} distinct targets)",
         };
     }
 
@@ -58,8 +57,8 @@ public static class AlertText
         Line("Severity", a.Severity.Name());
         Line("Workload", d.Workload);
         Line("Type", d.Type);
-        Line("Protocol/port", PortLabel(d));
-        Line(d.Type == DetectionTypes.PortScan ? "Target" : "Scope", d.Key.TargetOrScope);
+        Line("Protocol/port", d.Key.PortLabel);
+        Line(TargetLabel(d), d.Key.TargetOrScope);
         Line("Distinct targets", CountText(d));
         if (d.SampleTargets.Length > 0)
         {
@@ -118,7 +117,7 @@ public static class AlertText
             (FlowProtocol.Tcp, 853) => "DNS-over-TLS",
             (FlowProtocol.Udp, 853) => "DNS-over-QUIC",
             (_, 443) => "DNS-over-HTTPS",
-            _ => $"encrypted DNS ({PortLabel(d)})",
+            _ => $"encrypted DNS ({d.Key.PortLabel})",
         };
         var resolver = d.Evidence?.GetValueOrDefault(EvidenceKeys.Resolver)
             ?? (d.SampleTargets.Length > 0 ? d.SampleTargets[0] : d.Key.TargetOrScope);

@@ -70,7 +70,7 @@ public class DetectionOptionsTests
         var sweep = provider.GetRequiredService<IOptions<PortSweepOptions>>().Value;
         Assert.Equal(30, sweep.PublicMediumThreshold);
         Assert.Equal([2222], sweep.EffectiveLateralMovementPorts);
-        Assert.Equal(TargetScope.Internal, provider.GetRequiredService<NetworkScope>().Classify(NetAddress.Parse("45.0.1.2")));
+        Assert.Equal(TargetScope.Internal, NetworkScope.FromOptions(provider.GetRequiredService<IOptions<NetworkScopeOptions>>().Value).Classify(NetAddress.Parse("45.0.1.2")));
 
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<PortScanOptions>>().Value);
         Assert.Contains("Detection:PortScan:Window must be positive", error.Message, StringComparison.Ordinal);

@@ -42,8 +42,8 @@ public static class SlackMessageBuilder
                 {
                     Field("Severity", severity),
                     Field("Workload", d.Workload),
-                    Field("Port", AlertText.PortLabel(d)),
-                    Field(d.Type == DetectionTypes.PortScan ? "Target" : "Scope", d.Key.TargetOrScope),
+                    Field("Port", d.Key.PortLabel),
+                    Field(AlertText.TargetLabel(d), d.Key.TargetOrScope),
                     Field("Distinct targets", AlertText.CountText(d)),
                     Field("Window", $"{AlertText.Iso(d.WindowStartMs)} – {AlertText.Iso(d.WindowEndMs)} UTC"),
                 },
