@@ -17,6 +17,7 @@ public static class SiloApp
         app.UseStatusCodePages();
         app.MapIngestApi();
         app.MapAlertsApi();
+        app.MapAlertPages();
         app.MapWorkloadsApi();
         app.MapHealthApi();
         app.MapDashboardApi();

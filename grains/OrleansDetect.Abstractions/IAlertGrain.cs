@@ -6,13 +6,16 @@ namespace OrleansDetect;
 /// </summary>
 public interface IAlertGrain : IGrainWithStringKey
 {
-    /// <summary>Opens or updates the alert for a finding; completes once the alert is persisted.</summary>
+    /// <summary>
+    /// Opens or updates the alert for a finding; completes once the alert and its outbox (what each sink still has
+    /// to confirm) are persisted. Never waits for a sink.
+    /// </summary>
     Task<AlertRecord> Report(Finding finding);
 
     /// <summary>The alert with this id, if this grain holds it.</summary>
     [Orleans.Concurrency.ReadOnly]
     Task<AlertRecord?> Get(string alertId);
 
-    /// <summary>A sink confirms it delivered <paramref name="version"/> of an alert.</summary>
-    Task AcknowledgeSlack(string alertId, int version);
+    /// <summary>Sink <paramref name="sink"/> confirms it made <paramref name="version"/> of an alert durable.</summary>
+    Task Confirm(string alertId, string sink, int version);
 }

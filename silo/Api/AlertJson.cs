@@ -30,14 +30,21 @@ public sealed record AlertJson(
     string Fingerprint,
     IReadOnlyDictionary<string, string>? Evidence)
 {
+    /// <remarks>
+    /// Text we did not write is made safe (<see cref="SafeText"/>): JSON escapes control characters itself, but an
+    /// unpaired surrogate would make the writer fail the whole response.
+    /// </remarks>
     public static AlertJson From(AlertRecord a)
     {
         var e = a.Evidence;
         return new AlertJson(
-            a.Id, e.Type, a.Severity.Name(), e.Workload, a.Title, e.Key.Protocol.Name(), e.Key.Port ?? 0, e.Key.TargetOrScope,
-            e.DistinctTargets, e.SampleTargets, e.FailedAttempts, e.Threshold, e.ThresholdReason, e.DuringLearning, e.Mitre,
+            a.Id, SafeText.Clean(e.Type), a.Severity.Name(), SafeText.Clean(e.Workload), SafeText.Clean(a.Title), e.Key.Protocol.Name(),
+            e.Key.Port ?? 0, SafeText.Clean(e.Key.TargetOrScope),
+            e.DistinctTargets, Array.ConvertAll(e.SampleTargets, SafeText.Clean), e.FailedAttempts, e.Threshold, SafeText.Clean(e.ThresholdReason),
+            e.DuringLearning, e.Mitre,
             a.FirstSeen, a.LastSeen, a.RaisedAt, a.UpdatedAt,
             DateTimeOffset.FromUnixTimeMilliseconds(e.WindowStartMs), DateTimeOffset.FromUnixTimeMilliseconds(e.WindowEndMs),
-            a.Updates, a.Version, a.Fingerprint, e.Evidence);
+            a.Updates, a.Version, SafeText.Clean(a.Fingerprint),
+            e.Evidence?.ToDictionary(p => SafeText.Clean(p.Key), p => SafeText.Clean(p.Value)));
     }
 }

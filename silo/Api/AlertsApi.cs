@@ -1,10 +1,9 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using OrleansDetect.Grains.Alerts;
 
 namespace OrleansDetect.Silo.Api;
 
-/// <summary>The alerts API and the RSS feed.</summary>
+/// <summary>The alerts API and the RSS feed. Neither answers 500 while a silo is lost: a stale copy, or 503 with Retry-After.</summary>
 public static class AlertsApi
 {
     public static IEndpointRouteBuilder MapAlertsApi(this IEndpointRouteBuilder app)
@@ -16,11 +15,12 @@ public static class AlertsApi
         return app;
     }
 
-    internal static async Task<Ok<AlertJson[]>> GetAlerts(
-        IGrainFactory grains, IOptions<AlertOptions> options, int? limit, string? workload, string? type, string? severity)
+    internal static async Task<IResult> GetAlerts(
+        HttpContext http, RecentAlerts recentAlerts, IOptions<AlertOptions> options, int? limit, string? workload, string? type, string? severity)
     {
+        var (recent, _) = await recentAlerts.ReadAsync(http.RequestAborted);
+        if (recent is null) return RecentAlerts.Unavailable(http, "The alert list");
         var max = Math.Clamp(limit ?? 100, 1, options.Value.FeedSize);
-        var recent = await grains.GetGrain<IAlertFeedGrain>(IAlertFeedGrain.Key).GetRecent(options.Value.FeedSize);
         var selected = recent
             .Where(a => workload is null || string.Equals(a.Workload, workload, StringComparison.Ordinal))
             .Where(a => type is null || string.Equals(a.Type, type, StringComparison.OrdinalIgnoreCase))
@@ -31,23 +31,44 @@ public static class AlertsApi
         return TypedResults.Ok(selected);
     }
 
-    internal static async Task<Results<Ok<AlertJson>, ProblemHttpResult>> GetAlert(string id, IGrainFactory grains)
+    internal static async Task<IResult> GetAlert(string id, HttpContext http, IGrainFactory grains)
+    {
+        var alert = await FindAsync(id, http, grains);
+        if (alert.Result is { } failure) return failure;
+        return TypedResults.Ok(AlertJson.From(alert.Alert!));
+    }
+
+    internal static async Task<IResult> GetFeed(HttpContext http, RecentAlerts recentAlerts, IOptions<ConsoleOptions> console)
+    {
+        var (recent, _) = await recentAlerts.ReadAsync(http.RequestAborted);
+        if (recent is null) return RecentAlerts.Unavailable(http, "The alert feed");
+        return TypedResults.Text(AlertRssFeed.Render(recent, PublicBase(http.Request, console.Value)), AlertRssFeed.ContentType);
+    }
+
+    /// <summary>One alert from its grain, or the 404/503 answer.</summary>
+    internal static async Task<(AlertRecord? Alert, IResult? Result)> FindAsync(string id, HttpContext http, IGrainFactory grains)
     {
         if (!AlertIds.TryParse(id, out var grainKey, out _))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Alert not found", detail: $"'{id}' is not an alert id.");
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Alert not found", detail: $"'{SafeText.Clean(id)}' is not an alert id."));
         }
 
-        var alert = await grains.GetGrain<IAlertGrain>(grainKey).Get(id);
+        AlertRecord? alert;
+        try
+        {
+            alert = await grains.GetGrain<IAlertGrain>(grainKey).Get(id).WaitAsync(RecentAlerts.ReadTimeout, http.RequestAborted);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !http.RequestAborted.IsCancellationRequested)
+        {
+            return (null, RecentAlerts.Unavailable(http, "The alert"));
+        }
+
         return alert is null
-            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Alert not found", detail: $"No alert with id '{id}'.")
-            : TypedResults.Ok(AlertJson.From(alert));
+            ? (null, TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Alert not found", detail: $"No alert with id '{id}'."))
+            : (alert, null);
     }
 
-    internal static async Task<IResult> GetFeed(HttpRequest request, IGrainFactory grains, IOptions<AlertOptions> options)
-    {
-        var recent = await grains.GetGrain<IAlertFeedGrain>(IAlertFeedGrain.Key).GetRecent(options.Value.FeedSize);
-        var baseUri = new Uri($"{request.Scheme}://{request.Host}{request.PathBase}/");
-        return TypedResults.Text(AlertRssFeed.Render(recent, baseUri), AlertRssFeed.ContentType);
-    }
+    /// <summary><c>Console:PublicUrl</c> when set, else the base URL this request came in on.</summary>
+    internal static Uri PublicBase(HttpRequest request, ConsoleOptions console) =>
+        console.PublicUrl is { Length: > 0 } url ? new Uri(url) : new Uri($"{request.Scheme}://{request.Host}{request.PathBase}/");
 }

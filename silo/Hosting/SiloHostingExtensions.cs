@@ -3,6 +3,7 @@ using Orleans.Configuration;
 using Orleans.Storage;
 using OrleansDetect.Grains.Hosting;
 using OrleansDetect.Grains.Workloads;
+using OrleansDetect.Silo.Api;
 using StackExchange.Redis;
 
 namespace OrleansDetect.Silo.Hosting;
@@ -24,6 +25,7 @@ public static class SiloHostingExtensions
         services.AddSingleton<IngestAvailability>();
         services.AddDetectionServices();
         services.AddSingleton<ApiKeyCheck>();
+        services.AddSingleton<RecentAlerts>();
         services.AddProblemDetails();
         services.AddHealthChecks().AddCheck<ClusterReadinessCheck>("cluster", tags: ["ready"]);
 
@@ -42,6 +44,8 @@ public static class SiloHostingExtensions
                 services.AddHostedService(sp => sp.GetRequiredService<RedisProbe>());
                 services.AddHealthChecks().AddCheck<RedisReadinessCheck>("redis", tags: ["ready"]);
                 silo.UseRedisClustering(o => o.ConfigurationOptions = redisOptions.Clone());
+                // Alerts with unconfirmed deliveries keep a reminder: it must survive the silo that registered it.
+                silo.UseRedisReminderService(o => o.ConfigurationOptions = redisOptions.Clone());
                 // The default directory's partitions die with their silo, so a workload on a surviving silo could be
                 // activated twice (its windows split) after another silo dies. The distributed directory hands its
                 // ranges over consistently on membership changes: one activation per workload throughout.
@@ -72,6 +76,11 @@ public static class SiloHostingExtensions
                 {
                     silo.AddMemoryGrainStorage(StorageNames.Alerts);
                     silo.AddMemoryGrainStorage(StorageNames.Baselines);
+                }
+
+                if (!configuration.GetSection("Orleans:Reminders").Exists())
+                {
+                    silo.UseInMemoryReminderService();
                 }
             }
 

@@ -12,80 +12,103 @@ public sealed class AlertFeedState
 }
 
 /// <summary>
-/// The newest alerts behind the RSS feed and the alerts API. Writes are batched behind a single outstanding
-/// write (one a second at most): every alert is already persisted by its own alert grain, so a crash loses
-/// at most the last second of feed entries, which their alert grains still hold.
+/// The newest alerts behind the RSS feed and the alerts API. A delivery is answered only once a write that contains
+/// it has completed (group commit: every delivery that arrives while a write runs joins the next one, so a burst of
+/// thousands of alerts costs a handful of writes). Nothing is acknowledged that a crash could lose: the alert grains
+/// redeliver whatever was not confirmed.
 /// </summary>
 public sealed class AlertFeedGrain(
     [PersistentState("feed", StorageNames.Alerts)] IPersistentState<AlertFeedState> state,
     IOptions<AlertOptions> options) : Grain, IAlertFeedGrain
 {
     private readonly int _capacity = options.Value.FeedSize;
-    private bool _dirty;
-    private Task _pendingWrite = Task.CompletedTask;
+
+    // The live list. Writes store a copy, so deliveries that interleave with a running write never touch what it is
+    // serializing.
+    private List<AlertRecord> _alerts = null!;
+    private TaskCompletionSource? _nextWrite;
+    private Task _writer = Task.CompletedTask;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
+        _alerts = [.. state.State.Alerts];
         return Task.CompletedTask;
     }
 
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        await _pendingWrite;
-        await FlushAsync();
-    }
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        // Nothing unwritten was acknowledged, so there is nothing to save; only let a running write finish.
+        _writer.WaitAsync(cancellationToken);
 
-    public Task Publish(AlertRecord alert)
+    public async Task<SinkReceipt> Deliver(AlertRecord alert)
     {
+        ArgumentNullException.ThrowIfNull(alert);
         using var span = DetectTelemetry.Source.StartActivity("rss.publish");
         span?.SetTag("alert.id", alert.Id);
         span?.SetTag("alert.version", alert.Version);
-        var alerts = state.State.Alerts;
-        // A linear search over at most FeedSize entries: cheaper to keep than an index that must follow every trim.
-        var at = alerts.FindIndex(a => a.Id == alert.Id);
-        if (at >= 0)
-        {
-            // An older version never overwrites a newer one (updates may arrive out of order after a retry).
-            if (alerts[at].Version > alert.Version) return Task.CompletedTask;
-            alerts.RemoveAt(at);
-        }
+        var added = Apply(alert);
 
-        alerts.Add(alert);
-        if (alerts.Count > _capacity) alerts.RemoveRange(0, alerts.Count - _capacity);
-        _dirty = true;
-        DetectTelemetry.SinkDeliveries.Add(1, DetectTelemetry.SinkTag("rss"));
-        return Task.CompletedTask;
+        // A repeat still waits for a write: the earlier delivery's write may have failed.
+        await NextWrite();
+        if (added) DetectTelemetry.SinkDeliveries.Add(1, DetectTelemetry.SinkTag(IAlertFeedGrain.SinkName));
+        return SinkReceipt.Stored;
     }
 
     public Task<AlertRecord[]> GetRecent(int max)
     {
-        var alerts = state.State.Alerts;
-        var count = Math.Clamp(max, 0, alerts.Count);
+        var count = Math.Clamp(max, 0, _alerts.Count);
         var result = new AlertRecord[count];
-        for (var i = 0; i < count; i++) result[i] = alerts[alerts.Count - 1 - i];
+        for (var i = 0; i < count; i++) result[i] = _alerts[_alerts.Count - 1 - i];
         return Task.FromResult(result);
     }
 
-    private Task FlushAsync()
+    /// <summary>Adds the alert or replaces its older version; false when the feed already has this version or a newer one.</summary>
+    private bool Apply(AlertRecord alert)
     {
-        if (!_dirty || !_pendingWrite.IsCompleted) return Task.CompletedTask;
-        _dirty = false;
-        _pendingWrite = WriteAsync();
-        return _pendingWrite;
+        // A linear search over at most FeedSize entries: cheaper to keep than an index that must follow every trim.
+        var at = _alerts.FindIndex(a => a.Id == alert.Id);
+        if (at >= 0)
+        {
+            // An older version never overwrites a newer one (redeliveries arrive in any order).
+            if (_alerts[at].Version >= alert.Version) return false;
+            _alerts.RemoveAt(at);
+        }
+        else if (IsOlderThanEverything(alert))
+        {
+            // Pushed out already: an alert the feed trimmed must not come back on a late redelivery.
+            return false;
+        }
+
+        _alerts.Add(alert);
+        if (_alerts.Count > _capacity) _alerts.RemoveRange(0, _alerts.Count - _capacity);
+        return true;
     }
 
-    private async Task WriteAsync()
+    private bool IsOlderThanEverything(AlertRecord alert) => _alerts.Count >= _capacity && alert.UpdatedAt < _alerts[0].UpdatedAt;
+
+    /// <summary>Completes when a write that started after this call has stored the feed.</summary>
+    private Task NextWrite()
     {
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            _dirty = true; // try again on the next tick
-            throw;
-        }
+        var batch = _nextWrite ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (_writer.IsCompleted) _writer = WriteBatches();
+        return batch.Task;
     }
 
+    private async Task WriteBatches()
+    {
+        while (_nextWrite is { } batch)
+        {
+            _nextWrite = null;
+            state.State = new AlertFeedState { Alerts = [.. _alerts] };
+            try
+            {
+                await state.WriteStateAsync();
+                batch.SetResult();
+            }
+            catch (Exception ex)
+            {
+                // Every delivery in the batch fails and is redelivered by its alert grain.
+                batch.SetException(ex);
+            }
+        }
+    }
 }

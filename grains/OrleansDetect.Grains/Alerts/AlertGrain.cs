@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansDetect.Grains.Diagnostics;
 using OrleansDetect.Grains.Hosting;
-using OrleansDetect.Grains.Sinks.Slack;
 
 namespace OrleansDetect.Grains.Alerts;
 
@@ -11,41 +10,77 @@ namespace OrleansDetect.Grains.Alerts;
 [GenerateSerializer]
 public sealed class AlertGrainState
 {
-    /// <summary>How many alerts this fingerprint has opened; the current one's id ends in it.</summary>
+    /// <summary>How many alerts this key has opened (0.1 ended ids in it; see <see cref="LastNumber"/>).</summary>
     [Id(0)] public int Sequence { get; set; }
     [Id(1)] public AlertRecord? Current { get; set; }
-    /// <summary>Earlier alerts of this fingerprint, newest last, so their ids keep resolving.</summary>
+    /// <summary>Earlier alerts of this key, newest last, so their ids keep resolving.</summary>
     [Id(2)] public List<AlertRecord> History { get; set; } = [];
-    /// <summary>The version of <see cref="Current"/> Slack still has to confirm, or 0.</summary>
+    /// <summary>Written by 0.1 and issue-8 silos: the version Slack still had to confirm. Read into <see cref="Outbox"/>.</summary>
     [Id(3)] public int SlackPendingVersion { get; set; }
+    /// <summary>What each sink still has to confirm: one entry per (sink, alert id), the newest version owed.</summary>
+    [Id(4)] public List<PendingDelivery> Outbox { get; set; } = [];
+    /// <summary>The number the newest alert id ends in (<see cref="AlertIds.Next"/>).</summary>
+    [Id(5)] public long LastNumber { get; set; }
+}
+
+/// <summary>A version of an alert a sink has not confirmed yet.</summary>
+[GenerateSerializer]
+public sealed class PendingDelivery
+{
+    [Id(0)] public string Sink { get; set; } = "";
+    [Id(1)] public string AlertId { get; set; } = "";
+    [Id(2)] public int Version { get; set; }
 }
 
 /// <summary>
-/// Owns the alerts of one fingerprint: the first detection opens an alert, later ones within the suppression
-/// interval update it, a severity escalation notifies again, and a detection after the interval opens a new
-/// alert. Every change is persisted before <see cref="Report"/> returns; Slack delivery is tracked until the
-/// notifier confirms it (at least once).
+/// Owns the alerts of one alert key: the first detection opens an alert, later ones within the suppression interval
+/// update it, a severity escalation notifies again, and a detection after the interval opens a new alert.
+/// <para>
+/// Delivery is an outbox: <see cref="Report"/> persists the alert together with the version every sink still has to
+/// confirm and returns — detection never waits on a sink. A timer then delivers to each sink, backing off while a
+/// sink fails and asking again while a queueing sink (Slack) has not confirmed. A reminder, registered while
+/// anything is owed, wakes the grain wherever it lives after its silo died or the whole cluster restarted.
+/// </para>
 /// </summary>
 public sealed partial class AlertGrain(
     [PersistentState("alert", StorageNames.Alerts)] IPersistentState<AlertGrainState> state,
     IOptions<AlertOptions> alertOptions,
-    IOptions<SlackOptions> slackOptions,
+    IEnumerable<IAlertSinkRoute> sinkRoutes,
     TimeProvider time,
-    ILogger<AlertGrain> logger) : Grain, IAlertGrain
+    ILogger<AlertGrain> logger) : Grain, IAlertGrain, IRemindable
 {
     private const int HistoryLimit = 20;
     private const int SampleLimit = 20;
-    private readonly bool _slackEnabled = !string.IsNullOrWhiteSpace(slackOptions.Value.WebhookUrl);
-    private IGrainTimer? _redelivery;
+    private const string ResumeReminder = "deliver";
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan SinkTimeout = TimeSpan.FromSeconds(10);
 
-    // The alert.report span that last asked for a Slack post: the notifier's post joins that trace. Memory only:
+    private readonly IAlertSinkRoute[] _sinks = sinkRoutes.Where(s => s.Enabled).ToArray();
+    private readonly AlertOptions _options = alertOptions.Value;
+
+    // Interleaved delivery turns and reports each write the whole state; one write at a time (storage etags).
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private IGrainTimer? _delivery;
+    private bool _roundRunning;
+    private bool _roundAgain;
+    private int _failedRounds;
+    private bool _reminderRegistered;
+
+    // The alert.report span that last asked for a notification: the sinks' work joins that trace. Memory only:
     // a redelivery after reactivation starts a trace of its own (it still carries the alert id).
     private ActivityContext _notifyTrace;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    private List<PendingDelivery> Outbox => state.State.Outbox;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (_slackEnabled && state.State.SlackPendingVersion > 0) StartRedelivery(dueNow: true);
-        return Task.CompletedTask;
+        AdoptLegacySlackPending();
+        if (Outbox.Count > 0)
+        {
+            // Whatever woke us (the reminder, a detection, a read), what is owed goes out now.
+            await EnsureReminder();
+            DeliverSoon();
+        }
     }
 
     public async Task<AlertRecord> Report(Finding detection)
@@ -55,7 +90,7 @@ public sealed partial class AlertGrain(
         var seenAt = DateTimeOffset.FromUnixTimeMilliseconds(detection.WindowEndMs);
         var current = state.State.Current;
         bool notify;
-        if (current is null || seenAt - current.LastSeen > alertOptions.Value.SuppressionInterval)
+        if (current is null || seenAt - current.LastSeen > _options.SuppressionInterval)
         {
             if (current is not null)
             {
@@ -63,10 +98,11 @@ public sealed partial class AlertGrain(
                 if (state.State.History.Count > HistoryLimit) state.State.History.RemoveAt(0);
             }
 
-            var sequence = ++state.State.Sequence;
+            state.State.Sequence++;
+            state.State.LastNumber = AlertIds.Next(Math.Max(state.State.LastNumber, state.State.Sequence - 1), now);
             current = new AlertRecord
             {
-                Id = AlertIds.Format(this.GetPrimaryKeyString(), sequence),
+                Id = AlertIds.Format(this.GetPrimaryKeyString(), state.State.LastNumber),
                 Fingerprint = detection.Key.Fingerprint,
                 Title = AlertText.Title(detection),
                 Severity = detection.Severity,
@@ -79,7 +115,7 @@ public sealed partial class AlertGrain(
                 Evidence = detection,
             };
             notify = true;
-            LogOpened(logger, current.Id, detection.Type, detection.Severity);
+            LogOpened(logger, current.Id, detection.Type, detection.Severity, detection.Workload);
         }
         else
         {
@@ -101,61 +137,239 @@ public sealed partial class AlertGrain(
 
         Record(span, current, detection, notify);
         state.State.Current = current;
-        if (notify && _slackEnabled)
+        foreach (var sink in _sinks)
         {
-            state.State.SlackPendingVersion = current.Version;
-            _notifyTrace = span?.Context ?? Activity.Current?.Context ?? default;
+            if (notify || !sink.NotificationsOnly) Owe(sink.Name, current);
         }
 
-        await state.WriteStateAsync();
+        if (notify) _notifyTrace = span?.Context ?? Activity.Current?.Context ?? default;
 
-        await GrainFactory.GetGrain<IAlertFeedGrain>(IAlertFeedGrain.Key).Publish(current);
-        if (notify && _slackEnabled) StartRedelivery(dueNow: true);
+        // The alert and its outbox are durable before the caller (and so the ingest 202) hears of it; the reminder
+        // is registered beside the write, so a crash right after still ends in delivery.
+        await Task.WhenAll(Persist(), EnsureReminder());
+        if (Outbox.Count > 0) DeliverSoon();
         return current;
     }
 
-    public Task<AlertRecord?> Get(string alertId)
+    public Task<AlertRecord?> Get(string alertId) => Task.FromResult(Find(alertId));
+
+    public async Task Confirm(string alertId, string sink, int version)
     {
-        if (state.State.Current is { } current && current.Id == alertId) return Task.FromResult<AlertRecord?>(current);
-        return Task.FromResult(state.State.History.Find(a => a.Id == alertId));
+        var at = Outbox.FindIndex(p => p.Sink == sink && p.AlertId == alertId);
+        if (at < 0 || Outbox[at].Version > version) return;
+        Outbox.RemoveAt(at);
+        await Persist();
+        if (Outbox.Count == 0) StopDelivery();
     }
 
-    public async Task AcknowledgeSlack(string alertId, int version)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (state.State.Current?.Id != alertId || state.State.SlackPendingVersion == 0 || version < state.State.SlackPendingVersion) return;
-        state.State.SlackPendingVersion = 0;
-        _redelivery?.Dispose();
-        _redelivery = null;
-        await state.WriteStateAsync();
-    }
+        if (reminderName != ResumeReminder) return;
+        if (Outbox.Count > 0)
+        {
+            DeliverSoon();
+            return;
+        }
 
-    /// <summary>Queues the pending version with the notifier now, and again every redelivery interval until confirmed.</summary>
-    private void StartRedelivery(bool dueNow)
-    {
-        var period = alertOptions.Value.RedeliveryInterval;
-        // KeepAlive: an alert Slack has not confirmed keeps its grain active, so redelivery does not stop when the
-        // grain would otherwise be collected as idle; the timer is disposed once Slack acknowledges.
-        var options = new GrainTimerCreationOptions(dueNow ? TimeSpan.Zero : period, period) { Interleave = true, KeepAlive = true };
-        if (_redelivery is null) _redelivery = this.RegisterGrainTimer(EnqueueForSlack, options);
-        else _redelivery.Change(options.DueTime, options.Period);
-    }
-
-    private async Task EnqueueForSlack(CancellationToken cancellationToken)
-    {
-        if (state.State.SlackPendingVersion == 0 || state.State.Current is not { } current) return;
-        // A timer tick has no caller: parent the hand-off on the report that asked for it, so Orleans carries
-        // that trace to the notifier.
-        using var span = DetectTelemetry.Source.StartActivity("slack.enqueue", ActivityKind.Producer, _notifyTrace);
-        span?.SetTag("alert.id", current.Id);
-        span?.SetTag("alert.version", current.Version);
+        // Nothing owed: the reminder has done its work. (Kept until now rather than removed on every confirmation,
+        // so an alert that keeps updating does not register and unregister it on every version.)
         try
         {
-            await GrainFactory.GetGrain<ISlackNotifierGrain>(ISlackNotifierGrain.DefaultKey).Enqueue(current);
+            if (await this.GetReminder(ResumeReminder) is { } reminder) await this.UnregisterReminder(reminder);
+            _reminderRegistered = false;
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // The timer tries again; detection never waits on Slack.
-            LogEnqueueFailed(logger, ex, current.Id);
+            LogReminderFailed(logger, ex, this.GetPrimaryKeyString());
+        }
+    }
+
+    /// <summary>Records that <paramref name="sink"/> owes <paramref name="alert"/>'s version (replacing an older one owed).</summary>
+    private void Owe(string sink, AlertRecord alert)
+    {
+        var at = Outbox.FindIndex(p => p.Sink == sink && p.AlertId == alert.Id);
+        if (at < 0) Outbox.Add(new PendingDelivery { Sink = sink, AlertId = alert.Id, Version = alert.Version });
+        else if (Outbox[at].Version < alert.Version) Outbox[at].Version = alert.Version;
+    }
+
+    private AlertRecord? Find(string alertId)
+    {
+        if (state.State.Current is { } current && current.Id == alertId) return current;
+        return state.State.History.Find(a => a.Id == alertId);
+    }
+
+    /// <summary>A Slack delivery owed by a silo before the outbox existed becomes an outbox entry.</summary>
+    private void AdoptLegacySlackPending()
+    {
+        if (state.State.SlackPendingVersion <= 0) return;
+        if (state.State.Current is { } current && _sinks.Any(s => s.Name == ISlackNotifierGrain.SinkName))
+        {
+            Owe(ISlackNotifierGrain.SinkName, current with { Version = Math.Min(current.Version, state.State.SlackPendingVersion) });
+        }
+
+        state.State.SlackPendingVersion = 0;
+    }
+
+    private async Task Persist()
+    {
+        await _writeGate.WaitAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private async Task EnsureReminder()
+    {
+        if (_reminderRegistered || Outbox.Count == 0) return;
+        try
+        {
+            await this.RegisterOrUpdateReminder(ResumeReminder, _options.ResumeInterval, _options.ResumeInterval);
+            _reminderRegistered = true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The alert is persisted; the delivery timer registers the reminder on its next round.
+            LogReminderFailed(logger, ex, this.GetPrimaryKeyString());
+        }
+    }
+
+    /// <summary>Runs a delivery round now (the round reschedules itself while anything is owed).</summary>
+    private void DeliverSoon()
+    {
+        if (_roundRunning)
+        {
+            // The running round may have read the outbox before this change; it runs again right after.
+            _roundAgain = true;
+            return;
+        }
+
+        ScheduleRound(TimeSpan.Zero);
+    }
+
+    /// <summary>
+    /// One round, <paramref name="due"/> from now, replacing whatever round was scheduled. A fresh one-shot timer each
+    /// time: a timer changed from inside its own callback is rescheduled by its period once the callback returns.
+    /// </summary>
+    private void ScheduleRound(TimeSpan due)
+    {
+        // KeepAlive: an alert that owes a delivery stays active until it is confirmed. Interleave: a report never
+        // waits behind a sink.
+        _delivery?.Dispose();
+        _delivery = this.RegisterGrainTimer(DeliverRound, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = true, KeepAlive = true });
+    }
+
+    private void StopDelivery()
+    {
+        _delivery?.Dispose();
+        _delivery = null;
+        _failedRounds = 0;
+    }
+
+    /// <summary>Delivers what is owed to each sink at once, records what they stored, and schedules the next round.</summary>
+    private async Task DeliverRound(CancellationToken cancellationToken)
+    {
+        if (Outbox.Count == 0)
+        {
+            StopDelivery();
+            return;
+        }
+
+        _roundRunning = true;
+        _roundAgain = false;
+        bool failed;
+        try
+        {
+            failed = await DeliverOwed();
+        }
+        finally
+        {
+            _roundRunning = false;
+        }
+
+        if (Outbox.Count == 0)
+        {
+            StopDelivery();
+            return;
+        }
+
+        // A sink that failed is tried again soon, backing off; one that queued is asked again if it stays silent.
+        _failedRounds = failed ? _failedRounds + 1 : 0;
+        var wait = _roundAgain ? TimeSpan.Zero
+            : failed ? TimeSpan.FromTicks(Math.Min(_options.RedeliveryInterval.Ticks, FirstRetry.Ticks << Math.Min(_failedRounds - 1, 20)))
+            : _options.RedeliveryInterval;
+        ScheduleRound(wait);
+    }
+
+    /// <summary>One round over the outbox; true when a sink failed.</summary>
+    private async Task<bool> DeliverOwed()
+    {
+        await EnsureReminder();
+        var owed = Outbox.ToArray();
+        var receipts = await Task.WhenAll(owed.Select(DeliverOne));
+        var stored = false;
+        var failed = false;
+        for (var i = 0; i < owed.Length; i++)
+        {
+            if (receipts[i] is null) failed = true;
+            else if (receipts[i] == SinkReceipt.Stored)
+            {
+                // Remove only what was delivered: a report during the round may have raised the version owed.
+                var at = Outbox.FindIndex(p => p.Sink == owed[i].Sink && p.AlertId == owed[i].AlertId);
+                if (at >= 0 && Outbox[at].Version <= owed[i].Version)
+                {
+                    Outbox.RemoveAt(at);
+                    stored = true;
+                }
+            }
+        }
+
+        if (stored)
+        {
+            try
+            {
+                await Persist();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Not recorded: the sinks see these versions again and keep them once.
+                LogPersistFailed(logger, ex, this.GetPrimaryKeyString());
+                failed = true;
+            }
+        }
+
+        return failed;
+    }
+
+    /// <summary>One sink's receipt for one owed version, or null when the sink failed or did not answer in time.</summary>
+    private async Task<SinkReceipt?> DeliverOne(PendingDelivery owed)
+    {
+        var route = Array.Find(_sinks, s => s.Name == owed.Sink);
+        var alert = Find(owed.AlertId);
+        if (route is null || alert is null)
+        {
+            // A sink no longer configured, or an alert pushed out of the history: nothing left to deliver.
+            return SinkReceipt.Stored;
+        }
+
+        // A round has no caller: parent it on the report that asked for the notification.
+        using var span = DetectTelemetry.Source.StartActivity("alert.deliver", ActivityKind.Producer, _notifyTrace);
+        span?.SetTag("alert.id", alert.Id);
+        span?.SetTag("alert.version", alert.Version);
+        span?.SetTag("sink", route.Name);
+        try
+        {
+            return await route.Resolve(GrainFactory).Deliver(alert).WaitAsync(SinkTimeout);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            span?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            LogDeliveryFailed(logger, alert.Id, route.Name, ex.GetType().Name);
+            return null;
         }
     }
 
@@ -200,12 +414,20 @@ public sealed partial class AlertGrain(
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Alert {AlertId} opened: {Type} {Severity}")]
-    private static partial void LogOpened(ILogger logger, string alertId, string type, Severity severity);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Alert {AlertId} opened: {Type} {Severity} on {Workload}")]
+    private static partial void LogOpened(ILogger logger, string alertId, string type, Severity severity, string workload);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Alert {AlertId} escalated to {Severity}")]
     private static partial void LogEscalated(ILogger logger, string alertId, Severity severity);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not queue alert {AlertId} for Slack; will retry")]
-    private static partial void LogEnqueueFailed(ILogger logger, Exception exception, string alertId);
+    // Debug: a sink that is down fails every alert; the sink's own health is what an operator watches (its
+    // failure metric, the notifier's warnings), not one line per alert and attempt.
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Delivery of alert {AlertId} to {Sink} failed ({ErrorType}); will retry")]
+    private static partial void LogDeliveryFailed(ILogger logger, string alertId, string sink, string errorType);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Alert grain {GrainKey} could not register or remove its delivery reminder; will retry")]
+    private static partial void LogReminderFailed(ILogger logger, Exception exception, string grainKey);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Alert grain {GrainKey} could not record confirmed deliveries; the sinks will see them again")]
+    private static partial void LogPersistFailed(ILogger logger, Exception exception, string grainKey);
 }

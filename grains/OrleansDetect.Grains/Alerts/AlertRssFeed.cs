@@ -1,4 +1,4 @@
-using System.ServiceModel.Syndication;
+using System.Globalization;
 using System.Text;
 using System.Xml;
 
@@ -9,65 +9,84 @@ public static class AlertRssFeed
 {
     public const string Title = "OrleansDetect alerts";
     public const string ContentType = "application/rss+xml; charset=utf-8";
+    private const string Atom = "http://www.w3.org/2005/Atom";
 
     /// <summary>
-    /// One item per alert, in the given (newest-first) order. The output depends only on the input, so
-    /// an unchanged alert list renders byte-for-byte the same feed and readers see no phantom updates.
+    /// One item per alert, in the given (newest-first) order. The output depends only on the input, so an unchanged
+    /// alert list renders byte-for-byte the same feed and readers see no phantom updates. Every value we did not write
+    /// is made safe (<see cref="SafeText"/>): no alert can make the document invalid.
     /// </summary>
+    /// <param name="baseUri">The console's base URL: the channel links to it, each item to its alert's page.</param>
     public static string Render(IReadOnlyList<AlertRecord> alerts, Uri baseUri)
     {
         ArgumentNullException.ThrowIfNull(alerts);
         ArgumentNullException.ThrowIfNull(baseUri);
-
-        var feed = new SyndicationFeed(
-            Title,
-            "Port sweeps, port scans and unusual encrypted DNS detected by OrleansDetect",
-            baseUri)
-        {
-            Items = alerts.Select(alert => Item(alert, baseUri)).ToList(),
-            Generator = "OrleansDetect",
-        };
-        if (alerts.Count > 0)
-        {
-            // lastBuildDate follows the data, not the clock, so re-rendering is stable.
-            feed.LastUpdatedTime = alerts.Max(a => a.UpdatedAt);
-        }
+        var root = baseUri.AbsoluteUri.EndsWith('/') ? baseUri : new Uri(baseUri.AbsoluteUri + "/");
 
         var output = new Utf8StringWriter();
-        using (var writer = XmlWriter.Create(output, new XmlWriterSettings { Encoding = Encoding.UTF8, Indent = true }))
+        using (var xml = XmlWriter.Create(output, new XmlWriterSettings { Encoding = Encoding.UTF8, Indent = true }))
         {
-            new Rss20FeedFormatter(feed, serializeExtensionsAsAtom: true).WriteTo(writer);
+            xml.WriteStartDocument();
+            xml.WriteStartElement("rss");
+            xml.WriteAttributeString("version", "2.0");
+            xml.WriteAttributeString("xmlns", "atom", null, Atom);
+            xml.WriteStartElement("channel");
+            xml.WriteElementString("title", Title);
+            xml.WriteElementString("link", root.AbsoluteUri);
+            xml.WriteElementString("description", "Port sweeps, port scans and unusual encrypted DNS detected by OrleansDetect");
+            xml.WriteElementString("generator", "OrleansDetect");
+            if (alerts.Count > 0)
+            {
+                // lastBuildDate follows the data, not the clock, so re-rendering is stable.
+                xml.WriteElementString("lastBuildDate", Rfc822(alerts.Max(a => a.UpdatedAt)));
+            }
+
+            xml.WriteStartElement("atom", "link", Atom);
+            xml.WriteAttributeString("href", new Uri(root, "alerts.rss").AbsoluteUri);
+            xml.WriteAttributeString("rel", "self");
+            xml.WriteAttributeString("type", "application/rss+xml");
+            xml.WriteEndElement();
+
+            foreach (var alert in alerts) Item(xml, alert, root);
+
+            xml.WriteEndElement();
+            xml.WriteEndElement();
+            xml.WriteEndDocument();
         }
 
         return output.ToString();
     }
 
-    /// <summary>{baseUri}/api/v1/alerts/{id}, whatever path or trailing slash baseUri has.</summary>
-    public static Uri AlertLink(Uri baseUri, string alertId)
-    {
-        var root = baseUri.AbsoluteUri.EndsWith('/') ? baseUri : new Uri(baseUri.AbsoluteUri + "/");
-        return new Uri(root, "api/v1/alerts/" + Uri.EscapeDataString(alertId));
-    }
+    /// <summary>RFC 822 (as RFC 1123 refines it) with a numeric zone: "Sat, 28 Nov 2026 04:48:00 +0000".</summary>
+    public static string Rfc822(DateTimeOffset time) =>
+        time.ToUniversalTime().ToString("ddd, dd MMM yyyy HH:mm:ss '+0000'", CultureInfo.InvariantCulture);
 
-    private static SyndicationItem Item(AlertRecord alert, Uri baseUri)
+    private static void Item(XmlWriter xml, AlertRecord alert, Uri root)
     {
-        var link = AlertLink(baseUri, alert.Id);
-        var item = new SyndicationItem(alert.Title, AlertText.Describe(alert), link, alert.Id, alert.UpdatedAt)
-        {
-            PublishDate = alert.RaisedAt,
-        };
-
-        // With no alternate link equal to the id, Rss20FeedFormatter writes isPermaLink="false":
-        // the id is a stable key, not a URL a reader should open.
-        item.Categories.Add(new SyndicationCategory(alert.Type));
-        item.Categories.Add(new SyndicationCategory(alert.Severity.Name(), "severity", null));
-        return item;
+        xml.WriteStartElement("item");
+        xml.WriteElementString("title", SafeText.Clean(alert.Title));
+        xml.WriteElementString("link", AlertLinks.PageOf(root, alert.Id).AbsoluteUri);
+        // HTML, escaped once more by the writer: readers unescape it and render a table.
+        xml.WriteElementString("description", AlertText.DescribeHtml(alert));
+        xml.WriteStartElement("guid");
+        // The id is a stable key, not a URL a reader should open.
+        xml.WriteAttributeString("isPermaLink", "false");
+        xml.WriteString(SafeText.Clean(alert.Id));
+        xml.WriteEndElement();
+        xml.WriteElementString("pubDate", Rfc822(alert.RaisedAt));
+        xml.WriteElementString("category", SafeText.Clean(alert.Type));
+        xml.WriteStartElement("category");
+        xml.WriteAttributeString("domain", "severity");
+        xml.WriteString(alert.Severity.Name());
+        xml.WriteEndElement();
+        xml.WriteElementString("updated", Atom, XmlConvert.ToString(alert.UpdatedAt.ToUniversalTime()));
+        xml.WriteEndElement();
     }
 
     /// <summary>StringWriter reports UTF-16; the XML declaration must say what the HTTP response carries.</summary>
     private sealed class Utf8StringWriter : StringWriter
     {
-        public Utf8StringWriter() : base(System.Globalization.CultureInfo.InvariantCulture)
+        public Utf8StringWriter() : base(CultureInfo.InvariantCulture)
         {
         }
 

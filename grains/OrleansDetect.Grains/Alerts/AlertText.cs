@@ -46,56 +46,69 @@ public static class AlertText
         };
     }
 
-    /// <summary>Plain-text, one fact a line: what a responder needs without opening anything else.</summary>
-    public static string Describe(AlertRecord a)
+    /// <summary>
+    /// What a responder needs without opening anything else, one named fact at a time, in reading order. Values
+    /// are as detected (not yet made safe for any format: see <see cref="SafeText"/>).
+    /// </summary>
+    public static IReadOnlyList<(string Name, string Value)> Facts(AlertRecord a)
     {
         var d = a.Evidence;
-        var text = new StringBuilder();
-        void Line(string name, string value) => text.Append(name).Append(": ").Append(value).Append('\n');
-
-        text.Append(a.Title).Append('\n').Append('\n');
-        Line("Severity", a.Severity.Name());
-        Line("Workload", d.Workload);
-        Line("Type", d.Type);
-        Line("Protocol/port", d.Key.PortLabel);
-        Line(TargetLabel(d), d.Key.TargetOrScope);
-        Line("Distinct targets", CountText(d));
-        if (d.SampleTargets.Length > 0)
+        var facts = new List<(string, string)>
         {
-            Line("Sample targets", string.Join(", ", d.SampleTargets));
-        }
-
-        if (d.FailedAttempts > 0)
-        {
-            Line("Failed attempts", d.FailedAttempts.ToString(CultureInfo.InvariantCulture));
-        }
-
-        Line("Window", $"{Iso(d.WindowStartMs)} to {Iso(d.WindowEndMs)} (UTC)");
-        Line("Threshold", string.Create(CultureInfo.InvariantCulture, $"{d.Threshold} ({d.ThresholdReason})"));
+            ("Severity", a.Severity.Name()),
+            ("Workload", d.Workload),
+            ("Type", d.Type),
+            ("Protocol/port", d.Key.PortLabel),
+            (TargetLabel(d), d.Key.TargetOrScope),
+            ("Distinct targets", CountText(d)),
+        };
+        if (d.SampleTargets.Length > 0) facts.Add(("Sample targets", string.Join(", ", d.SampleTargets)));
+        if (d.FailedAttempts > 0) facts.Add(("Failed attempts", d.FailedAttempts.ToString(CultureInfo.InvariantCulture)));
+        facts.Add(("Window", $"{Iso(d.WindowStartMs)} to {Iso(d.WindowEndMs)} (UTC)"));
+        facts.Add(("Threshold", string.Create(CultureInfo.InvariantCulture, $"{d.Threshold} ({d.ThresholdReason})")));
         if (d.DuringLearning)
         {
-            Line("During learning", "yes: judged on static thresholds while the workload's baseline is still being learned");
+            facts.Add(("During learning", "yes: judged on static thresholds while the workload's baseline is still being learned"));
         }
 
-        Line("Updates", a.Updates.ToString(CultureInfo.InvariantCulture));
-        Line("First seen", Iso(a.FirstSeen));
-        Line("Last seen", Iso(a.LastSeen));
-        if (d.Mitre.Length > 0)
-        {
-            Line("MITRE ATT&CK", string.Join("; ", d.Mitre.Select(MitreLabel)));
-        }
-
+        facts.Add(("Updates", a.Updates.ToString(CultureInfo.InvariantCulture)));
+        facts.Add(("First seen", Iso(a.FirstSeen)));
+        facts.Add(("Last seen", Iso(a.LastSeen)));
+        if (d.Mitre.Length > 0) facts.Add(("MITRE ATT&CK", string.Join("; ", d.Mitre.Select(MitreLabel))));
         if (d.Evidence is { Count: > 0 } extra)
         {
-            foreach (var (name, value) in extra.OrderBy(e => e.Key, StringComparer.Ordinal))
-            {
-                Line(name, value);
-            }
+            foreach (var (name, value) in extra.OrderBy(e => e.Key, StringComparer.Ordinal)) facts.Add((name, value));
         }
 
-        Line("Alert id", a.Id);
+        facts.Add(("Alert id", a.Id));
+        return facts;
+    }
+
+    /// <summary>Plain text, one fact a line, under the title.</summary>
+    public static string Describe(AlertRecord a)
+    {
+        var text = new StringBuilder(SafeText.Clean(a.Title)).Append("\n\n");
+        foreach (var (name, value) in Facts(a)) text.Append(name).Append(": ").Append(SafeText.Clean(value)).Append('\n');
         return text.ToString().TrimEnd('\n');
     }
+
+    /// <summary>
+    /// The same facts as an HTML fragment (a paragraph and a two-column table), every value HTML-escaped and made
+    /// safe: what feed readers render as the item's body.
+    /// </summary>
+    public static string DescribeHtml(AlertRecord a)
+    {
+        var html = new StringBuilder("<p>").Append(Html(a.Title)).Append("</p>\n<table>\n");
+        foreach (var (name, value) in Facts(a))
+        {
+            html.Append("<tr><th align=\"left\">").Append(Html(name)).Append("</th><td>").Append(Html(value)).Append("</td></tr>\n");
+        }
+
+        return html.Append("</table>").ToString();
+    }
+
+    /// <summary>Text made safe and HTML-escaped (&amp;, &lt;, &gt;, quotes).</summary>
+    public static string Html(string text) => System.Net.WebUtility.HtmlEncode(SafeText.Clean(text));
 
     /// <summary>ISO 8601 UTC to the second: "2026-11-28T04:47:57Z".</summary>
     public static string Iso(DateTimeOffset time) =>

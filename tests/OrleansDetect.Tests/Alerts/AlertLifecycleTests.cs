@@ -7,8 +7,8 @@ public sealed class AlertLifecycleTests(ClusterFixture fixture)
 {
     private IGrainFactory Grains => fixture.Grains;
 
-    private async Task<AlertRecord[]> AlertsFor(string workload) =>
-        (await Grains.GetGrain<IAlertFeedGrain>(IAlertFeedGrain.Key).GetRecent(500)).Where(a => a.Workload == workload).ToArray();
+    private Task<AlertRecord[]> AlertsFor(string workload, int count = 1, Func<AlertRecord[], bool>? and = null) =>
+        Eventually.FeedAlerts(Grains, workload, count, and);
 
     [Fact]
     public async Task Batch_spanning_several_workloads_raises_exactly_one_alert_per_sweep()
@@ -44,7 +44,7 @@ public sealed class AlertLifecycleTests(ClusterFixture fixture)
         Assert.Equal(445, internalSweep.Evidence.Key.Port);
         Assert.Contains("T1018", internalSweep.Evidence.Mitre);
 
-        Assert.Empty(await AlertsFor(quiet));
+        Assert.Empty(await AlertsFor(quiet, count: 0));
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class AlertLifecycleTests(ClusterFixture fixture)
 
         // The same sweep goes on over more targets ten minutes later: same alert, updated, escalated.
         await host.Ingest(Flows.PublicSweep(Flows.T0.AddMinutes(10), 110, 22, offset: 500));
-        var updated = Assert.Single(await AlertsFor(workload));
+        var updated = Assert.Single(await AlertsFor(workload, and: a => a[0].Version > first.Version));
         Assert.Equal(first.Id, updated.Id);
         Assert.Equal(Severity.High, updated.Severity);
         Assert.True(updated.Version > first.Version);
@@ -79,12 +79,15 @@ public sealed class AlertLifecycleTests(ClusterFixture fixture)
         await host.Ingest(Flows.PublicSweep(Flows.T0, 30, 22));
         await host.Ingest(Flows.PublicSweep(Flows.T0.AddHours(2), 30, 22, offset: 500));
 
-        var alerts = await AlertsFor(workload);
+        var alerts = await AlertsFor(workload, count: 2);
         Assert.Equal(2, alerts.Length);
         Assert.NotEqual(alerts[0].Id, alerts[1].Id);
         Assert.All(alerts, a => Assert.Equal(alerts[0].Fingerprint, a.Fingerprint));
-        Assert.EndsWith("-2", alerts[0].Id); // newest first
-        Assert.EndsWith("-1", alerts[1].Id);
+        // Newest first; the ids share the key's grain and the newer one's number is larger.
+        Assert.True(AlertIds.TryParse(alerts[0].Id, out var key, out var newer));
+        Assert.True(AlertIds.TryParse(alerts[1].Id, out var sameKey, out var older));
+        Assert.Equal(key, sameKey);
+        Assert.True(newer > older, $"{alerts[0].Id} after {alerts[1].Id}");
     }
 
     [Fact]
@@ -97,7 +100,7 @@ public sealed class AlertLifecycleTests(ClusterFixture fixture)
         var result = await Grains.GetGrain<IWorkloadGrain>(server).Ingest([.. own, .. scanned]);
 
         Assert.Equal(0, result.Alerts);
-        Assert.Empty(await AlertsFor(server));
+        Assert.Empty(await AlertsFor(server, count: 0));
         var view = await Grains.GetGrain<IWorkloadGrain>(server).GetView();
         Assert.True(view.InboundEvents >= 290);
     }

@@ -20,7 +20,7 @@ public sealed class AlertFeedTests(SiloFixture silo)
             Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
         }
 
-        var alert = Assert.Single((await silo.Http.GetFromJsonAsync<JsonElement[]>($"api/v1/alerts?workload={host}"))!);
+        var alert = Assert.Single(await Eventually.ListedAlerts(silo.Http, host));
         var id = alert.GetProperty("id").GetString()!;
 
         var first = await ReadFeed();

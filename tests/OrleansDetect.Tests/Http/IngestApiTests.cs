@@ -19,11 +19,7 @@ public sealed class IngestApiTests(SiloFixture silo)
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
-    private async Task<JsonElement[]> AlertsFor(string workload)
-    {
-        var alerts = await silo.Http.GetFromJsonAsync<JsonElement[]>($"api/v1/alerts?workload={workload}");
-        return alerts!;
-    }
+    private Task<JsonElement[]> AlertsFor(string workload) => Eventually.ListedAlerts(silo.Http, workload);
 
     [Fact]
     public async Task Bad_lines_are_reported_by_line_and_field_while_good_lines_are_kept_and_detected_on()

@@ -35,6 +35,7 @@ public class ClusterFixture : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddMemoryGrainStorage(StorageNames.Alerts);
+            silo.UseInMemoryReminderService();
             silo.AddMemoryGrainStorage(StorageNames.Baselines);
             silo.Services.AddDetectionServices();
         });

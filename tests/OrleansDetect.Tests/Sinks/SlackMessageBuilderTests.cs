@@ -7,13 +7,17 @@ namespace OrleansDetect.Tests.Sinks;
 
 public class SlackMessageBuilderTests
 {
+    private static readonly Uri Link = new("https://console.example/alerts/0123456789abcdef-1");
+
     [Fact]
     public void Message_has_header_fields_and_sample_targets()
     {
         var alert = AlertSamples.Alert(AlertSamples.PublicSweep() with { DuringLearning = true });
-        var message = SlackMessageBuilder.Build(alert, escalation: false);
+        var message = SlackMessageBuilder.Build(alert, escalation: false, Link);
 
-        Assert.Equal(alert.Title, (string?)message["text"]);
+        // The notification text names the severity and links the alert.
+        Assert.Equal($"[HIGH] {alert.Title} <{Link.AbsoluteUri}|open>", (string?)message["text"]);
+        Assert.Contains(AllTexts(message), t => t.Contains($"<{Link.AbsoluteUri}|Open the alert>", StringComparison.Ordinal));
         var blocks = message["blocks"]!.AsArray();
         var header = blocks[0]!;
         Assert.Equal("header", (string?)header["type"]);
@@ -37,7 +41,7 @@ public class SlackMessageBuilderTests
     public void Workload_names_cannot_inject_markup()
     {
         var alert = AlertSamples.Alert(AlertSamples.PublicSweep(workload: "<b>evil & <!channel>"));
-        var message = SlackMessageBuilder.Build(alert, escalation: false);
+        var message = SlackMessageBuilder.Build(alert, escalation: false, Link);
 
         var mrkdwn = AllTexts(message, "mrkdwn").Append((string)message["text"]!).ToList();
         Assert.Contains(mrkdwn, t => t.Contains("&lt;b&gt;evil &amp; &lt;!channel&gt;", StringComparison.Ordinal));
@@ -48,7 +52,7 @@ public class SlackMessageBuilderTests
     public void Escalation_says_so_in_the_header()
     {
         var alert = AlertSamples.Alert(AlertSamples.PublicSweep(), version: 2);
-        var header = (string)SlackMessageBuilder.Build(alert, escalation: true)["blocks"]![0]!["text"]!["text"]!;
+        var header = (string)SlackMessageBuilder.Build(alert, escalation: true, Link)["blocks"]![0]!["text"]!["text"]!;
         Assert.StartsWith(":rotating_light: Escalated to HIGH: Port sweep: web-1", header, StringComparison.Ordinal);
     }
 
@@ -57,10 +61,21 @@ public class SlackMessageBuilderTests
     {
         var targets = Enumerable.Range(1, 30).Select(i => $"198.51.100.{i}").ToArray();
         var alert = AlertSamples.Alert(AlertSamples.PublicSweep() with { SampleTargets = targets });
-        var sampleText = AllTexts(SlackMessageBuilder.Build(alert, false)).Single(t => t.StartsWith("*Sample targets*", StringComparison.Ordinal));
+        var sampleText = AllTexts(SlackMessageBuilder.Build(alert, false, Link)).Single(t => t.StartsWith("*Sample targets*", StringComparison.Ordinal));
 
         Assert.Equal(10, sampleText.Count(c => c == '`') / 2);
         Assert.Contains("20 more", sampleText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Control_characters_and_lone_surrogates_never_reach_the_message()
+    {
+        var alert = AlertSamples.Alert(AlertSamples.PublicSweep(workload: "bell\u0007-\ud800-host"));
+        var json = SlackMessageBuilder.Build(alert, escalation: false, Link).ToJsonString();
+
+        Assert.DoesNotContain("\\u0007", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\uD800", json, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("bell\uFFFD-\uFFFD-host", JsonNode.Parse(json)!["text"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     private static List<string> AllTexts(JsonNode node, string? type = null)

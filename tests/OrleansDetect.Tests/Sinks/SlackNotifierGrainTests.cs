@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.TestingHost;
+using OrleansDetect.Grains.Alerts;
 using OrleansDetect.Grains.Sinks.Slack;
 using OrleansDetect.Tests.Alerts;
 using OrleansDetect.Tests.Infrastructure;
@@ -17,6 +18,10 @@ namespace OrleansDetect.Tests.Sinks;
 public sealed class SlackNotifierClusterFixture : IAsyncLifetime
 {
     public static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(1);
+
+    public const int DigestAfter = 10;
+
+    public static readonly Uri ConsoleBase = new("https://console.example/detect/");
 
     public FakeSiloClock Clock { get; } = new(AlertSamples.Raised);
 
@@ -37,9 +42,12 @@ public sealed class SlackNotifierClusterFixture : IAsyncLifetime
             {
                 ["Slack:WebhookUrl"] = Webhook.Url,
                 ["Slack:MinInterval"] = MinInterval.ToString(),
+                // Above what the ordering tests queue at once; the digest test queues a burst well past it.
+                ["Slack:DigestAfter"] = DigestAfter.ToString(System.Globalization.CultureInfo.InvariantCulture),
             });
             host.Logging.AddProvider(SiloLogs).SetMinimumLevel(LogLevel.Debug);
             host.Services.AddSingleton<TimeProvider>(Clock);
+            host.Services.AddSingleton(new AlertLinks(ConsoleBase));
             host.Services.AddSlackSink();
         });
         Cluster = builder.Build();
@@ -72,7 +80,7 @@ public class SlackNotifierGrainTests(SlackNotifierClusterFixture fixture) : ICla
             .ToArray();
         foreach (var alert in alerts)
         {
-            await Notifier.Enqueue(alert);
+            await Notifier.Deliver(alert);
         }
 
         var posts = await AdvanceUntilPosted(alerts.Select(a => a.Id).ToArray(), expected: 3);
@@ -100,11 +108,11 @@ public class SlackNotifierGrainTests(SlackNotifierClusterFixture fixture) : ICla
 
         // The clock stands still, so at most "ahead" leaves before the clock moves: "queued" is still waiting
         // when "newer" arrives.
-        await Notifier.Enqueue(ahead);
-        await Notifier.Enqueue(queued);
-        await Notifier.Enqueue(newer);
-        await Notifier.Enqueue(queued); // a stale version arriving late changes nothing
-        await Notifier.Enqueue(marker);
+        await Notifier.Deliver(ahead);
+        await Notifier.Deliver(queued);
+        await Notifier.Deliver(newer);
+        await Notifier.Deliver(queued); // a stale version arriving late changes nothing
+        await Notifier.Deliver(marker);
 
         // Posts leave in queue order: once the marker is on the channel, nothing queued before it still waits.
         // Then three more intervals for anything posted late.
@@ -122,14 +130,50 @@ public class SlackNotifierGrainTests(SlackNotifierClusterFixture fixture) : ICla
     public async Task A_later_version_of_a_posted_alert_is_an_escalation()
     {
         var first = AlertSamples.Alert(AlertSamples.PublicSweep("escalates", distinct: 30, severity: Severity.Medium));
-        await Notifier.Enqueue(first);
+        await Notifier.Deliver(first);
         await AdvanceUntilPosted([first.Id], expected: 1);
 
         var escalated = first with { Version = 2, Severity = Severity.High };
-        await Notifier.Enqueue(escalated);
+        await Notifier.Deliver(escalated);
         var posts = await AdvanceUntilPosted([first.Id], expected: 2);
 
         Assert.StartsWith(":rotating_light: Escalated to HIGH:", posts[1].Header, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_burst_of_200_alerts_becomes_a_few_digest_messages_each_alert_once()
+    {
+        var burst = Enumerable.Range(0, 200)
+            .Select(i => AlertSamples.Alert(AlertSamples.PublicSweep($"burst-{i}", severity: i % 10 == 0 ? Severity.High : Severity.Medium)))
+            .ToArray();
+        var marker = AlertSamples.Alert(AlertSamples.PublicSweep("burst-marker"));
+        var seen = fixture.Webhook.Deliveries.Count;
+        foreach (var alert in burst) Assert.Equal(SinkReceipt.Queued, await Notifier.Deliver(alert));
+        await Notifier.Deliver(marker);
+
+        // Queue order: once the marker is on the channel, the whole burst is.
+        var waited = Stopwatch.StartNew();
+        while (!fixture.Webhook.Deliveries.Skip(seen).Any(d => d.Body.Contains(marker.Id, StringComparison.Ordinal)))
+        {
+            Assert.True(waited.Elapsed < Patience, "the burst did not drain");
+            await SettleThenStep();
+        }
+
+        var messages = fixture.Webhook.Deliveries.Skip(seen).Select(d => Texts(JsonNode.Parse(d.Body)!)).ToArray();
+        // 201 notifications at most 50 to a digest: five or six messages, not 201 (over three minutes at one a second).
+        Assert.InRange(messages.Length, 5, 6);
+        foreach (var alert in burst)
+        {
+            Assert.Equal(1, messages.Count(m => m.Contains($"`{alert.Id}`", StringComparison.Ordinal)));
+        }
+
+        // A digest says how many alerts of which severity it carries, and links each one.
+        var digest = messages.First(m => m.Contains($"`{burst[100].Id}`", StringComparison.Ordinal));
+        Assert.Matches(@"^\[HIGH\] Alert digest: 50 alerts \(\d+ high, \d+ medium\)", digest);
+        Assert.Contains($"<{AlertLinks.PageOf(SlackNotifierClusterFixture.ConsoleBase, burst[100].Id).AbsoluteUri}|Port sweep: burst-100 ", digest, StringComparison.Ordinal);
+
+        // Posted versions are remembered: delivering one again is answered from memory, not posted twice.
+        Assert.Equal(SinkReceipt.Stored, await Notifier.Deliver(burst[7]));
     }
 
     /// <summary>Moves the notifier's clock on, step by step, until <paramref name="expected"/> posts of these alerts arrived.</summary>
@@ -188,6 +232,32 @@ public class SlackNotifierGrainTests(SlackNotifierClusterFixture fixture) : ICla
         }
 
         return posts;
+    }
+
+    /// <summary>Every text of a message, the fallback text first, one per line (JSON escapes undone).</summary>
+    private static string Texts(JsonNode message)
+    {
+        var texts = new List<string>();
+        void Walk(JsonNode? node)
+        {
+            switch (node)
+            {
+                case JsonObject o:
+                    foreach (var (key, value) in o)
+                    {
+                        if (key == "text" && value is JsonValue v && v.TryGetValue<string>(out var text)) texts.Add(text);
+                        else Walk(value);
+                    }
+
+                    break;
+                case JsonArray a:
+                    foreach (var item in a) Walk(item);
+                    break;
+            }
+        }
+
+        Walk(message);
+        return string.Join('\n', texts);
     }
 
     private sealed record Post(string AlertId, string Header, RecordingWebhook.Delivery Delivery);

@@ -75,7 +75,8 @@ public sealed class MetricsTests(TracedSiloFixture silo)
 
         double Delta(string metric, params (string Key, string Value)[] tags) => Sum(after, metric, tags) - Sum(before, metric, tags);
         Assert.Equal(1, Delta("orleansdetect.alerts.raised", ("alert.type", "port-sweep"), ("alert.severity", "medium")));
-        Assert.Equal(1, Delta("orleansdetect.sink.deliveries", ("sink", "rss")));
+        // The meter is process-wide and other collections' silos deliver alerts in parallel: at least this one.
+        Assert.True(Delta("orleansdetect.sink.deliveries", ("sink", "rss")) >= 1);
         Assert.True(Delta("orleansdetect.sink.deliveries", ("sink", "slack")) >= 1);
     }
 

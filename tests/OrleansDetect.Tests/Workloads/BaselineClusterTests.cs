@@ -67,7 +67,7 @@ public sealed class BaselineClusterTests(BaselineClusterFixture fixture)
         var next = end + WindowMs;
         Assert.Equal(0, (await host.Ingest([Dot(next, "1.1.1.1")])).Alerts);
         Assert.Equal(1, (await host.Ingest([Dot(next + 1000, "198.51.100.53")])).Alerts);
-        var alert = (await fixture.Grains.GetGrain<IAlertFeedGrain>(IAlertFeedGrain.Key).GetRecent(500)).Single(a => a.Workload == workload);
+        var alert = (await Eventually.FeedAlerts(fixture.Grains, workload)).Single();
         Assert.Equal(Severity.High, alert.Severity);
         Assert.Equal(DetectionTypes.UnusualEncryptedDns, alert.Type);
         Assert.Equal("Unusual DNS-over-TLS: " + workload + " → 198.51.100.53 (resolver not in baseline, not a known public resolver)", alert.Title);

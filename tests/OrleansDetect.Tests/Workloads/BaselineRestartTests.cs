@@ -52,8 +52,7 @@ public sealed class BaselineRestartTests
         var later = start.AddMilliseconds(14 * WindowMs);
         await second.PostAsync(Flows.NdjsonLine(workload, later, "10.0.0.5", "1.1.1.1", 853, "established") + "\n" +
                                Flows.NdjsonLine(workload, later.AddSeconds(1), "10.0.0.5", "203.0.113.53", 853, "established") + "\n");
-        using var alerts = JsonDocument.Parse(await second.Http.GetStringAsync($"api/v1/alerts?workload={workload}"));
-        var alert = Assert.Single(alerts.RootElement.EnumerateArray());
+        var alert = Assert.Single(await Eventually.ListedAlerts(second.Http, workload));
         Assert.Equal("unusual-encrypted-dns", alert.GetProperty("type").GetString());
         Assert.Equal("high", alert.GetProperty("severity").GetString());
         Assert.Equal("203.0.113.53", alert.GetProperty("scope").GetString());

@@ -15,12 +15,15 @@ public static class SlackMessageBuilder
     private const int FieldLimit = 2000;
     private const int SectionLimit = 3000;
 
-    public static JsonObject Build(AlertRecord alert, bool escalation)
+    /// <param name="link">The alert's page, linked from the message.</param>
+    public static JsonObject Build(AlertRecord alert, bool escalation, Uri link)
     {
         ArgumentNullException.ThrowIfNull(alert);
+        ArgumentNullException.ThrowIfNull(link);
         var d = alert.Evidence;
         var severity = alert.Severity.Name();
-        var headline = escalation ? $"Escalated to {severity.ToUpperInvariant()}: {alert.Title}" : alert.Title;
+        var title = SafeText.Clean(alert.Title);
+        var headline = escalation ? $"Escalated to {severity.ToUpperInvariant()}: {title}" : title;
 
         var blocks = new JsonArray
         {
@@ -71,6 +74,8 @@ public static class SlackMessageBuilder
             blocks.Add(Section(":hourglass_flowing_sand: Raised *during learning*: judged on static thresholds while this workload's baseline is still being learned."));
         }
 
+        blocks.Add(Section($"<{link.AbsoluteUri}|Open the alert>"));
+
         var context = new StringBuilder();
         if (d.Mitre.Length > 0)
         {
@@ -87,15 +92,72 @@ public static class SlackMessageBuilder
 
         return new JsonObject
         {
-            // Shown in notifications and by clients that do not render blocks.
-            ["text"] = Escape(headline),
+            // Shown in notifications and by clients that do not render blocks: the severity first, then the link.
+            ["text"] = Cut($"[{severity.ToUpperInvariant()}] {Escape(headline)} <{link.AbsoluteUri}|open>", FieldLimit),
             ["blocks"] = blocks,
         };
     }
 
-    /// <summary>Escapes the three characters Slack mrkdwn treats as markup (links, mentions) in text we did not write.</summary>
+    /// <summary>
+    /// One message for a burst: a line per alert (severity, linked title, id), newest state of each, and how many
+    /// are still queued behind it.
+    /// </summary>
+    public static JsonObject BuildDigest(IReadOnlyList<(AlertRecord Alert, bool Escalation)> alerts, int stillQueued, AlertLinks links)
+    {
+        ArgumentNullException.ThrowIfNull(alerts);
+        ArgumentNullException.ThrowIfNull(links);
+        var counts = alerts.GroupBy(a => a.Alert.Severity).OrderByDescending(g => g.Key)
+            .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Count()} {g.Key.Name()}"));
+        var summary = string.Create(CultureInfo.InvariantCulture, $"{alerts.Count} alerts ({string.Join(", ", counts)})");
+        var top = alerts.Max(a => a.Alert.Severity);
+        var blocks = new JsonArray
+        {
+            new JsonObject
+            {
+                ["type"] = "header",
+                ["text"] = new JsonObject
+                {
+                    ["type"] = "plain_text",
+                    ["text"] = Cut($"{SeverityEmoji(top)} Alert digest: {summary}", HeaderLimit),
+                    ["emoji"] = true,
+                },
+            },
+        };
+
+        // Sections hold at most SectionLimit characters: as many lines as fit in each.
+        var section = new StringBuilder();
+        foreach (var (alert, escalation) in alerts)
+        {
+            var line = string.Create(CultureInfo.InvariantCulture,
+                $"{SeverityEmoji(alert.Severity)} *{alert.Severity.Name().ToUpperInvariant()}*{(escalation ? " (escalated)" : "")} <{links.Page(alert.Id).AbsoluteUri}|{Escape(Cut(SafeText.Clean(alert.Title), 200)).Replace("|", "¦", StringComparison.Ordinal)}> `{Escape(alert.Id)}`\n");
+            if (section.Length + line.Length > SectionLimit)
+            {
+                blocks.Add(Section(section.ToString().TrimEnd()));
+                section.Clear();
+            }
+
+            section.Append(line);
+        }
+
+        if (section.Length > 0) blocks.Add(Section(section.ToString().TrimEnd()));
+        var context = stillQueued > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"More than one alert a second: grouped into one message. {stillQueued} more follow in the next message.")
+            : "More than one alert a second: grouped into one message.";
+        blocks.Add(new JsonObject { ["type"] = "context", ["elements"] = new JsonArray { Mrkdwn(context) } });
+
+        return new JsonObject
+        {
+            ["text"] = Cut($"[{top.Name().ToUpperInvariant()}] Alert digest: {summary}", FieldLimit),
+            ["blocks"] = blocks,
+        };
+    }
+
+    /// <summary>
+    /// Escapes the three characters Slack mrkdwn treats as markup (links, mentions) in text we did not write, after
+    /// replacing control characters and unpaired surrogates (<see cref="SafeText"/>).
+    /// </summary>
     public static string Escape(string text) =>
-        text.Replace("&", "&amp;", StringComparison.Ordinal)
+        SafeText.Clean(text).Replace("&", "&amp;", StringComparison.Ordinal)
             .Replace("<", "&lt;", StringComparison.Ordinal)
             .Replace(">", "&gt;", StringComparison.Ordinal);
 

@@ -2,18 +2,22 @@ using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OrleansDetect.Grains.Alerts;
 using OrleansDetect.Grains.Diagnostics;
 
 namespace OrleansDetect.Grains.Sinks.Slack;
 
 /// <summary>
 /// The cluster's one Slack notifier (<see cref="ISlackNotifierGrain.DefaultKey"/>): an in-memory queue,
-/// deduplicated by alert id, drained by a timer at most one message per <see cref="SlackOptions.MinInterval"/>.
-/// Nothing is persisted here: an alert grain re-enqueues every version it has not had acknowledged, so a
-/// lost activation or a dropped entry delays a notification but does not lose it.
+/// deduplicated by alert id, drained by a timer at most one message per <see cref="SlackOptions.MinInterval"/>. When
+/// <see cref="SlackOptions.DigestAfter"/> or more notifications wait, the next message is a digest of up to
+/// <see cref="SlackOptions.DigestMaxAlerts"/> of them, so a burst is a few messages, not a queue minutes long.
+/// Nothing is persisted here: each post is confirmed to its alert grain, whose outbox delivers again whatever was
+/// not confirmed, so a lost activation or a dropped entry delays a notification but does not lose it.
 /// </summary>
 public sealed partial class SlackNotifierGrain(
     IOptions<SlackOptions> options,
+    AlertLinks links,
     TimeProvider time,
     ILogger<SlackNotifierGrain> logger) : Grain, ISlackNotifierGrain
 {
@@ -30,14 +34,14 @@ public sealed partial class SlackNotifierGrain(
     private readonly Queue<string> _postedOrder = new();
 
     private IGrainTimer? _sender;
-    private LinkedListNode<QueuedNotification>? _inFlight;
+    private readonly List<LinkedListNode<QueuedNotification>> _inFlight = [];
     private DateTimeOffset _lastPostStartedAt = DateTimeOffset.MinValue;
     private DateTimeOffset _notBefore = DateTimeOffset.MinValue;
     private int _consecutiveFailures;
     private long _dropped;
     private bool _warnedNotConfigured;
 
-    public Task Enqueue(AlertRecord alert)
+    public Task<SinkReceipt> Deliver(AlertRecord alert)
     {
         ArgumentNullException.ThrowIfNull(alert);
         if (!_options.IsConfigured)
@@ -48,26 +52,25 @@ public sealed partial class SlackNotifierGrain(
                 LogNotConfigured(logger);
             }
 
-            return Task.CompletedTask;
+            return Task.FromResult(SinkReceipt.Stored);
         }
 
         if (_postedVersions.TryGetValue(alert.Id, out var posted) && alert.Version <= posted)
         {
-            // Already on Slack: only the acknowledgement is missing, so send that again instead of the message.
-            _ = Acknowledge(alert);
-            return Task.CompletedTask;
+            // Already on Slack: only the confirmation went missing.
+            return Task.FromResult(SinkReceipt.Stored);
         }
 
         if (_queuedById.TryGetValue(alert.Id, out var queued))
         {
             if (alert.Version <= queued.Value.Alert.Version)
             {
-                return Task.CompletedTask;
+                return Task.FromResult(SinkReceipt.Queued);
             }
 
             // A version the channel has not seen yet still announces the alert as new; once a version
             // is on its way, whatever replaces it is an escalation.
-            var escalation = queued.Value.Escalation || queued == _inFlight;
+            var escalation = queued.Value.Escalation || _inFlight.Contains(queued);
             queued.Value = new QueuedNotification(alert, escalation, CallerTrace());
         }
         else
@@ -78,7 +81,7 @@ public sealed partial class SlackNotifierGrain(
         }
 
         StartSender();
-        return Task.CompletedTask;
+        return Task.FromResult(SinkReceipt.Queued);
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -121,7 +124,7 @@ public sealed partial class SlackNotifierGrain(
 
     private async Task SendNext(CancellationToken cancellationToken)
     {
-        if (_queue.First is not { } node)
+        if (_queue.First is not { } first)
         {
             // Idle: no ticks, so an idle notifier can be collected like any other grain.
             StopSender();
@@ -147,59 +150,72 @@ public sealed partial class SlackNotifierGrain(
                 return;
             }
 
-            if (node.List is null || _queue.First != node)
+            if (first.List is null || _queue.First != first)
             {
                 return;
             }
         }
 
-        var sent = node.Value;
-        _inFlight = node;
+        // A burst goes out as one digest; the sample below is what this post carries.
+        var batchSize = _queue.Count >= _options.DigestAfter ? Math.Min(_queue.Count, _options.DigestMaxAlerts) : 1;
+        var node = first;
+        for (var i = 0; i < batchSize && node is not null; i++, node = node.Next) _inFlight.Add(node);
+        var sent = _inFlight.Select(n => n.Value).ToArray();
+        var left = _queue.Count - sent.Length;
         _lastPostStartedAt = time.GetUtcNow();
         // The post runs on a timer, long after the ingest request ended: it continues the trace of the alert
-        // report that queued it (the HTTP call beneath it has the webhook path redacted). Untraced entries start
-        // a trace of their own rather than whatever the timer's context last held.
-        if (sent.Trace == default) Activity.Current = null;
-        using var span = DetectTelemetry.Source.StartActivity("slack.post", ActivityKind.Internal, sent.Trace);
-        span?.SetTag("alert.id", sent.Alert.Id);
-        span?.SetTag("alert.version", sent.Alert.Version);
-        span?.SetTag("slack.escalation", sent.Escalation);
+        // report that queued its first alert (the HTTP call beneath it has the webhook path redacted). Untraced
+        // entries start a trace of their own rather than whatever the timer's context last held.
+        if (sent[0].Trace == default) Activity.Current = null;
+        using var span = DetectTelemetry.Source.StartActivity("slack.post", ActivityKind.Internal, sent[0].Trace);
+        span?.SetTag("alert.id", sent[0].Alert.Id);
+        span?.SetTag("alert.version", sent[0].Alert.Version);
+        span?.SetTag("slack.escalation", sent[0].Escalation);
+        span?.SetTag("slack.alerts", sent.Length);
         try
         {
-            var payload = SlackMessageBuilder.Build(sent.Alert, sent.Escalation).ToJsonString();
+            var payload = sent.Length == 1
+                ? SlackMessageBuilder.Build(sent[0].Alert, sent[0].Escalation, links.Page(sent[0].Alert.Id))
+                : SlackMessageBuilder.BuildDigest(sent.Select(q => (q.Alert, q.Escalation)).ToArray(), left, links);
             // A fresh typed client per post: the factory rotates pooled handlers (DNS changes) for us.
             var client = ServiceProvider.GetRequiredService<SlackWebhookClient>();
-            await client.PostAsync(payload, cancellationToken);
+            await client.PostAsync(payload.ToJsonString(), cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            _inFlight.Clear();
             return;
         }
         catch (Exception ex)
         {
             span?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
-            DetectTelemetry.SinkFailures.Add(1, DetectTelemetry.SinkTag("slack"));
-            OnPostFailed(node, sent, ex);
+            DetectTelemetry.SinkFailures.Add(1, DetectTelemetry.SinkTag(ISlackNotifierGrain.SinkName));
+            var failed = _inFlight.ToArray();
+            _inFlight.Clear();
+            OnPostFailed(failed, sent, ex);
             return;
         }
-        finally
-        {
-            _inFlight = null;
-        }
 
+        var posted = _inFlight.ToArray();
+        _inFlight.Clear();
         _consecutiveFailures = 0;
-        DetectTelemetry.SinkDeliveries.Add(1, DetectTelemetry.SinkTag("slack"));
-        if (node.List is not null && node.Value.Alert.Version == sent.Alert.Version)
+        DetectTelemetry.SinkDeliveries.Add(sent.Length, DetectTelemetry.SinkTag(ISlackNotifierGrain.SinkName));
+        for (var i = 0; i < posted.Length; i++)
         {
-            Remove(node);
+            if (posted[i].List is not null && posted[i].Value.Alert.Version == sent[i].Alert.Version)
+            {
+                Remove(posted[i]);
+            }
+
+            RememberPosted(sent[i].Alert);
         }
 
-        LogPosted(logger, sent.Alert.Id, sent.Alert.Version, sent.Escalation);
-        RememberPosted(sent.Alert);
-        await Acknowledge(sent.Alert);
+        if (sent.Length > 1) LogDigestPosted(logger, sent.Length, left);
+        else LogPosted(logger, sent[0].Alert.Id, sent[0].Alert.Version, sent[0].Escalation);
+        await Task.WhenAll(sent.Select(q => Confirm(q.Alert)));
     }
 
-    private void OnPostFailed(LinkedListNode<QueuedNotification> node, QueuedNotification sent, Exception ex)
+    private void OnPostFailed(LinkedListNode<QueuedNotification>[] nodes, QueuedNotification[] sent, Exception ex)
     {
         _consecutiveFailures++;
         var backoff = TimeSpan.FromTicks(Math.Min(
@@ -207,22 +223,25 @@ public sealed partial class SlackNotifierGrain(
             FirstBackoff.Ticks * (1L << Math.Min(_consecutiveFailures - 1, 16))));
         _notBefore = time.GetUtcNow() + backoff;
 
-        // A version that replaced this one mid-post was marked an escalation; the post failed, so the
-        // channel still has not seen the alert.
-        if (node.List is not null && !sent.Escalation && node.Value.Escalation)
+        for (var i = 0; i < nodes.Length; i++)
         {
-            node.Value = node.Value with { Escalation = false };
+            // A version that replaced this one mid-post was marked an escalation; the post failed, so the
+            // channel still has not seen the alert.
+            if (nodes[i].List is not null && !sent[i].Escalation && nodes[i].Value.Escalation)
+            {
+                nodes[i].Value = nodes[i].Value with { Escalation = false };
+            }
         }
 
         // To the back: one message Slack keeps refusing must not hold up the others.
-        if (node.List is not null && _queue.Count > 1)
+        if (nodes.Length == 1 && nodes[0].List is not null && _queue.Count > 1)
         {
-            _queue.Remove(node);
-            _queue.AddLast(node);
+            _queue.Remove(nodes[0]);
+            _queue.AddLast(nodes[0]);
         }
 
         // The exception text is ours (SlackDeliveryException) or a timeout's; neither carries the URL.
-        LogPostFailed(logger, sent.Alert.Id, sent.Alert.Version, _consecutiveFailures, backoff, ex.GetType().Name, ex.Message);
+        LogPostFailed(logger, sent[0].Alert.Id, sent[0].Alert.Version, sent.Length, _consecutiveFailures, backoff, ex.GetType().Name, ex.Message);
     }
 
     private void RememberPosted(AlertRecord alert)
@@ -236,7 +255,7 @@ public sealed partial class SlackNotifierGrain(
         _postedVersions[alert.Id] = alert.Version;
     }
 
-    private async Task Acknowledge(AlertRecord alert)
+    private async Task Confirm(AlertRecord alert)
     {
         if (!AlertIds.TryParse(alert.Id, out var grainKey, out _))
         {
@@ -246,11 +265,11 @@ public sealed partial class SlackNotifierGrain(
 
         try
         {
-            await GrainFactory.GetGrain<IAlertGrain>(grainKey).AcknowledgeSlack(alert.Id, alert.Version);
+            await GrainFactory.GetGrain<IAlertGrain>(grainKey).Confirm(alert.Id, ISlackNotifierGrain.SinkName, alert.Version);
         }
         catch (Exception ex)
         {
-            // The alert grain will enqueue this version again: Slack may see it twice, never zero times.
+            // The alert grain delivers this version again; having posted it, we answer Stored without a second post.
             LogAcknowledgeFailed(logger, ex, alert.Id, alert.Version);
         }
     }
@@ -262,7 +281,7 @@ public sealed partial class SlackNotifierGrain(
         while (_queue.Count >= _options.MaxQueue && candidate is not null)
         {
             var next = candidate.Next;
-            if (candidate != _inFlight)
+            if (!_inFlight.Contains(candidate))
             {
                 Remove(candidate);
                 dropped++;
@@ -297,18 +316,21 @@ public sealed partial class SlackNotifierGrain(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Posted alert {AlertId} v{Version} to Slack (escalation: {Escalation})")]
     private static partial void LogPosted(ILogger logger, string alertId, int version, bool escalation);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Slack post of alert {AlertId} v{Version} failed after all attempts ({ConsecutiveFailures} in a row); retrying in {Backoff}: {ErrorType}: {Error}")]
-    private static partial void LogPostFailed(ILogger logger, string alertId, int version, int consecutiveFailures, TimeSpan backoff, string errorType, string error);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Posted a digest of {Count} alerts to Slack ({Left} still queued)")]
+    private static partial void LogDigestPosted(ILogger logger, int count, int left);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Slack queue full ({MaxQueue}): dropped the {Dropped} oldest notification(s), {TotalDropped} since activation; their alert grains will enqueue them again")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Slack post of alert {AlertId} v{Version} ({Alerts} alert(s) in the message) failed after all attempts ({ConsecutiveFailures} in a row); retrying in {Backoff}: {ErrorType}: {Error}")]
+    private static partial void LogPostFailed(ILogger logger, string alertId, int version, int alerts, int consecutiveFailures, TimeSpan backoff, string errorType, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Slack queue full ({MaxQueue}): dropped the {Dropped} oldest notification(s), {TotalDropped} since activation; their alert grains will deliver them again")]
     private static partial void LogDropped(ILogger logger, int maxQueue, int dropped, long totalDropped);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not acknowledge Slack delivery of alert {AlertId} v{Version}; it may be posted again")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not confirm Slack delivery of alert {AlertId} v{Version} to its alert grain; it will ask again")]
     private static partial void LogAcknowledgeFailed(ILogger logger, Exception exception, string alertId, int version);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Posted alert {AlertId} has no parsable id; it cannot be acknowledged")]
     private static partial void LogUnparsableId(ILogger logger, string alertId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Slack notifier deactivating with {Count} notification(s) queued; their alert grains will enqueue them again")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Slack notifier deactivating with {Count} notification(s) queued; their alert grains will deliver them again")]
     private static partial void LogLeftQueued(ILogger logger, int count);
 }

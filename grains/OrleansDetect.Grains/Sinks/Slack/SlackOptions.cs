@@ -26,6 +26,15 @@ public sealed class SlackOptions
     /// <summary>Cap on any wait between attempts, a server's Retry-After included.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>When this many notifications wait, the next message is one digest of them (a burst, not a queue).</summary>
+    public int DigestAfter { get; set; } = 3;
+
+    /// <summary>The most alerts one digest lists; the rest follow in the next message.</summary>
+    public int DigestMaxAlerts { get; set; } = 50;
+
+    /// <summary>Base URL of the alert links in messages, when Slack readers reach the console elsewhere than <c>Console:PublicUrl</c>.</summary>
+    public string? AlertLinkBase { get; set; }
+
     public bool IsConfigured => !string.IsNullOrWhiteSpace(WebhookUrl);
 
     // Records and the default ToString would not print the URL either; this makes the intent explicit.
@@ -50,6 +59,21 @@ public sealed class SlackOptionsValidator : IValidateOptions<SlackOptions>
         if (options.MinInterval < TimeSpan.Zero)
         {
             check.Fail("MinInterval must not be negative.");
+        }
+
+        if (options.DigestAfter < 2)
+        {
+            check.Fail("DigestAfter must be at least 2.");
+        }
+
+        if (options.DigestMaxAlerts is < 2 or > 200)
+        {
+            check.Fail("DigestMaxAlerts must be between 2 and 200.");
+        }
+
+        if (options.AlertLinkBase is { Length: > 0 } linkBase && !Alerts.AlertLinks.IsHttpUrl(linkBase))
+        {
+            check.Fail($"AlertLinkBase must be an absolute http(s) URL, not '{linkBase}'.");
         }
 
         if (options.MaxQueue < 1)

@@ -1,0 +1,31 @@
+namespace OrleansDetect.Grains.Alerts;
+
+/// <summary>
+/// One sink as the alert grains see it: its name in the outbox, which versions it takes, and its grain. Sinks are
+/// registered in DI (<c>TryAddEnumerable</c>); a new sink is one more route, the alert grain does not change.
+/// </summary>
+public interface IAlertSinkRoute
+{
+    /// <summary>The sink's name in outboxes, confirmations, metrics and logs.</summary>
+    string Name { get; }
+
+    /// <summary>False when the sink is not configured: no delivery is queued for it.</summary>
+    bool Enabled { get; }
+
+    /// <summary>True: only versions that notify (a new alert, a severity escalation); false: every version.</summary>
+    bool NotificationsOnly { get; }
+
+    IAlertSinkGrain Resolve(IGrainFactory grains);
+}
+
+/// <summary>The RSS feed (and the alerts list): every version, always on.</summary>
+public sealed class FeedSinkRoute : IAlertSinkRoute
+{
+    public string Name => IAlertFeedGrain.SinkName;
+
+    public bool Enabled => true;
+
+    public bool NotificationsOnly => false;
+
+    public IAlertSinkGrain Resolve(IGrainFactory grains) => grains.GetGrain<IAlertFeedGrain>(IAlertFeedGrain.Key);
+}

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Options;
+using OrleansDetect.Grains.Alerts;
+
+namespace OrleansDetect.Grains.Sinks.Slack;
+
+/// <summary>Slack: new alerts and severity escalations, when a webhook is configured.</summary>
+public sealed class SlackSinkRoute(IOptions<SlackOptions> options) : IAlertSinkRoute
+{
+    public string Name => ISlackNotifierGrain.SinkName;
+
+    public bool Enabled { get; } = options.Value.IsConfigured;
+
+    public bool NotificationsOnly => true;
+
+    public IAlertSinkGrain Resolve(IGrainFactory grains) => grains.GetGrain<ISlackNotifierGrain>(ISlackNotifierGrain.DefaultKey);
+}
