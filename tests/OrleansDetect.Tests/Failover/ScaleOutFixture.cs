@@ -61,6 +61,8 @@ public sealed class ScaleOutFixture : IAsyncLifetime
         $"Slack__WebhookUrl={Slack.Url}",
         // An alert whose notifier died with a silo is queued again this soon (default 30 s).
         "Detection__Alerts__RedeliveryInterval=00:00:02",
+        // An alert grain whose silo died, or a whole cluster that restarted, resumes delivery this soon (default 30 s).
+        "Detection__Alerts__ResumeInterval=00:00:02",
         // Baselines learn in 30 minutes of event time and are written every second (default 24 h and 30 s).
         "Detection__Baseline__LearningPeriod=00:30:00",
         $"Detection__Baseline__WriteInterval={BaselineWriteInterval}",

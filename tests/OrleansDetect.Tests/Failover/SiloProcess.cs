@@ -99,6 +99,27 @@ public sealed class SiloProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>SIGTERM, then waits (bounded) for the silo to leave the cluster and exit; kill -9 if it does not.</summary>
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        if (_process.HasExited) return;
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await KillAsync();
+            throw new TimeoutException($"silo {BaseAddress} did not stop within {timeout.TotalSeconds:0} s of SIGTERM:\n{RecentLog}");
+        }
+    }
+
     private void Keep(string? line)
     {
         if (line is null) return;

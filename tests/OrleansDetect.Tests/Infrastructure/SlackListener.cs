@@ -15,6 +15,7 @@ public sealed class SlackListener : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private int _posts;
+    private bool _refusing;
 
     public SlackListener(int rateLimitFirst = 1)
     {
@@ -29,6 +30,13 @@ public sealed class SlackListener : IAsyncDisposable
         {
             using var reader = new StreamReader(context.Request.Body);
             var body = await reader.ReadToEndAsync();
+            if (Refusing)
+            {
+                Attempts.Enqueue((Stopwatch.GetTimestamp(), 503, body));
+                context.Response.StatusCode = 503;
+                return;
+            }
+
             var n = Interlocked.Increment(ref _posts);
             if (n <= RateLimitFirst)
             {
@@ -45,6 +53,9 @@ public sealed class SlackListener : IAsyncDisposable
     }
 
     public int RateLimitFirst { get; }
+
+    /// <summary>While true, every post is answered 503 (Slack down) and only counted as an attempt.</summary>
+    public bool Refusing { get => Volatile.Read(ref _refusing); set => Volatile.Write(ref _refusing, value); }
 
     public string Url { get; }
 
