@@ -2,11 +2,17 @@ namespace OrleansDetect.Benchmarks;
 
 public static class Program
 {
-    public static void Main(string[] args)
+    public static async Task Main(string[] args)
     {
         if (args is ["baseline-memory", ..])
         {
             BaselineMemory.Run();
+            return;
+        }
+
+        if (args is ["alert-path", ..])
+        {
+            await AlertPath.Run(args);
             return;
         }
 
