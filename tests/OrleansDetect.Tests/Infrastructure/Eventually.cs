@@ -12,12 +12,12 @@ public static class Eventually
 {
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
-    /// <summary>Reads until <paramref name="done"/> holds or <see cref="Patience"/> is up; returns the last read either way.</summary>
-    public static async Task<T> Until<T>(Func<Task<T>> read, Func<T, bool> done)
+    /// <summary>Reads until <paramref name="done"/> holds or <paramref name="patience"/> (default <see cref="Patience"/>) is up; returns the last read either way.</summary>
+    public static async Task<T> Until<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? patience = null)
     {
         var waited = Stopwatch.StartNew();
         var value = await read();
-        while (!done(value) && waited.Elapsed < Patience)
+        while (!done(value) && waited.Elapsed < (patience ?? Patience))
         {
             await Task.Delay(20);
             value = await read();
