@@ -40,7 +40,8 @@ public static class AlertPath
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument == DetectTelemetry.SinkDeliveries) l.EnableMeasurementEvents(instrument);
+            // By name: this runs inside DetectTelemetry's static constructor, before its fields are set.
+            if (instrument.Meter.Name == DetectTelemetry.Name && instrument.Name == "orleansdetect.sink.deliveries") l.EnableMeasurementEvents(instrument);
         };
         listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
         {
@@ -116,7 +117,7 @@ public static class AlertPath
         var waited = Stopwatch.StartNew();
         while (stored() < expected)
         {
-            if (waited.Elapsed > TimeSpan.FromMinutes(5)) throw new TimeoutException($"only {stored()} of {expected} alerts reached the feed");
+            if (waited.Elapsed > TimeSpan.FromMinutes(2)) throw new TimeoutException($"only {stored()} of {expected} alerts reached the feed");
             await Task.Delay(10);
         }
     }

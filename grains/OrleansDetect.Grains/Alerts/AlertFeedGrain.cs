@@ -45,11 +45,11 @@ public sealed class AlertFeedGrain(
         using var span = DetectTelemetry.Source.StartActivity("rss.publish");
         span?.SetTag("alert.id", alert.Id);
         span?.SetTag("alert.version", alert.Version);
-        var added = Apply(alert);
+        var repeat = !Apply(alert);
 
         // A repeat still waits for a write: the earlier delivery's write may have failed.
         await NextWrite();
-        if (added) DetectTelemetry.SinkDeliveries.Add(1, DetectTelemetry.SinkTag(IAlertFeedGrain.SinkName));
+        if (!repeat) DetectTelemetry.SinkDeliveries.Add(1, DetectTelemetry.SinkTag(IAlertFeedGrain.SinkName));
         return SinkReceipt.Stored;
     }
 
@@ -61,7 +61,10 @@ public sealed class AlertFeedGrain(
         return Task.FromResult(result);
     }
 
-    /// <summary>Adds the alert or replaces its older version; false when the feed already has this version or a newer one.</summary>
+    /// <summary>
+    /// Adds the alert or replaces its older version; false for a repeat (the feed has this version or a newer one).
+    /// An alert older than everything in a full feed is not added (it would be trimmed at once) but is no repeat.
+    /// </summary>
     private bool Apply(AlertRecord alert)
     {
         // A linear search over at most FeedSize entries: cheaper to keep than an index that must follow every trim.
@@ -75,7 +78,7 @@ public sealed class AlertFeedGrain(
         else if (IsOlderThanEverything(alert))
         {
             // Pushed out already: an alert the feed trimmed must not come back on a late redelivery.
-            return false;
+            return true;
         }
 
         _alerts.Add(alert);

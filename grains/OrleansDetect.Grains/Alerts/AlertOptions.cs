@@ -27,7 +27,7 @@ public sealed class AlertOptions
     /// The period of the reminder an alert with unconfirmed deliveries keeps: it wakes the alert grain wherever it
     /// lives after its silo died or the whole cluster restarted, so delivery resumes without new traffic.
     /// </summary>
-    public TimeSpan ResumeInterval { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan ResumeInterval { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>Stops the silo at start on alert settings that cannot work, naming the key.</summary>

@@ -22,9 +22,12 @@ public static class DetectionServices
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertSinkRoute, FeedSinkRoute>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertSinkRoute, SlackSinkRoute>());
 
-        // Orleans refuses reminder periods under a minute unless told otherwise; the alert outbox's resume period is
-        // validated against this lower bound instead.
-        services.Configure<Orleans.Hosting.ReminderOptions>(o => o.MinimumReminderPeriod = AlertOptionsValidator.MinimumResumeInterval);
+        // Orleans refuses reminder periods under its minimum (a minute); an operator who shortens the outbox's resume
+        // period lowers it to match (and Orleans says at start that short periods are unusual).
+        services.AddOptions<Orleans.Hosting.ReminderOptions>().Configure<IOptions<AlertOptions>>((reminders, alerts) =>
+        {
+            if (alerts.Value.ResumeInterval < reminders.MinimumReminderPeriod) reminders.MinimumReminderPeriod = alerts.Value.ResumeInterval;
+        });
 
         // Tests register a FakeTimeProvider first; TryAdd keeps it.
         services.TryAddSingleton(TimeProvider.System);
