@@ -38,11 +38,12 @@ public static class AlertsApi
         return TypedResults.Ok(AlertJson.From(alert.Alert!));
     }
 
-    internal static async Task<IResult> GetFeed(HttpContext http, RecentAlerts recentAlerts, IOptions<ConsoleOptions> console)
+    internal static async Task<IResult> GetFeed(HttpContext http, RecentAlerts recentAlerts, AlertLinks links)
     {
         var (recent, _) = await recentAlerts.ReadAsync(http.RequestAborted);
         if (recent is null) return RecentAlerts.Unavailable(http, "The alert feed");
-        return TypedResults.Text(AlertRssFeed.Render(recent, PublicBase(http.Request, console.Value)), AlertRssFeed.ContentType);
+        // Links from configuration, never from the Host header a client chose.
+        return TypedResults.Text(AlertRssFeed.Render(recent, links.Base), AlertRssFeed.ContentType);
     }
 
     /// <summary>One alert from its grain, or the 404/503 answer.</summary>
@@ -67,8 +68,4 @@ public static class AlertsApi
             ? (null, TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Alert not found", detail: $"No alert with id '{id}'."))
             : (alert, null);
     }
-
-    /// <summary><c>Console:PublicUrl</c> when set, else the base URL this request came in on.</summary>
-    internal static Uri PublicBase(HttpRequest request, ConsoleOptions console) =>
-        console.PublicUrl is { Length: > 0 } url ? new Uri(url) : new Uri($"{request.Scheme}://{request.Host}{request.PathBase}/");
 }

@@ -32,28 +32,41 @@ public sealed class ConsoleOptionsValidator : IValidateOptions<ConsoleOptions>
     }
 }
 
-/// <summary>Absolute links to alert pages, for sinks that have no request to take a host from.</summary>
+/// <summary>
+/// Absolute links to the pages, from configuration only — never from a request's <c>Host</c> header, which a client
+/// chooses: <c>Console:PublicUrl</c>, else the silo's first HTTP address; Slack may use <c>Slack:AlertLinkBase</c>.
+/// </summary>
 public sealed class AlertLinks
 {
     /// <param name="baseUri">The console's base URL; a missing trailing slash is added.</param>
-    public AlertLinks(Uri baseUri)
+    /// <param name="slackBase">Where Slack readers reach it, when elsewhere.</param>
+    public AlertLinks(Uri baseUri, Uri? slackBase = null)
     {
         ArgumentNullException.ThrowIfNull(baseUri);
-        Base = baseUri.AbsoluteUri.EndsWith('/') ? baseUri : new Uri(baseUri.AbsoluteUri + "/");
+        Base = WithSlash(baseUri);
+        SlackBase = slackBase is null ? Base : WithSlash(slackBase);
     }
 
-    /// <summary>Chooses the base: <c>Slack:AlertLinkBase</c>, else <c>Console:PublicUrl</c>, else the silo's first HTTP address.</summary>
     public AlertLinks(IOptions<ConsoleOptions> console, IConfiguration configuration)
-        : this(new Uri(configuration["Slack:AlertLinkBase"] is { Length: > 0 } slack && IsHttpUrl(slack) ? slack
-            : console.Value.PublicUrl is { Length: > 0 } url ? url
-            : ListeningAddress(configuration["urls"])))
+        : this(
+            new Uri(console.Value.PublicUrl is { Length: > 0 } url ? url : ListeningAddress(configuration["urls"])),
+            configuration["Slack:AlertLinkBase"] is { Length: > 0 } slack && IsHttpUrl(slack) ? new Uri(slack) : null)
     {
     }
 
+    /// <summary>The console's base URL (RSS channel and item links).</summary>
     public Uri Base { get; }
+
+    /// <summary>The base URL of links in Slack messages.</summary>
+    public Uri SlackBase { get; }
 
     /// <summary>The page that explains one alert (<c>/alerts/{id}</c>).</summary>
     public Uri Page(string alertId) => PageOf(Base, alertId);
+
+    /// <summary>The alert's page as Slack readers reach it.</summary>
+    public Uri SlackPage(string alertId) => PageOf(SlackBase, alertId);
+
+    private static Uri WithSlash(Uri uri) => uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
 
     /// <summary>The page of an alert under any base URL (a request's own host, for a reader on the other side of a proxy).</summary>
     public static Uri PageOf(Uri baseUri, string alertId)

@@ -91,6 +91,19 @@ public sealed class AlertFeedTests(SiloFixture silo)
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 
+    [Fact]
+    public async Task Feed_links_come_from_configuration_never_from_the_host_header()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "alerts.rss");
+        request.Headers.Host = "evil.example";
+        using var response = await silo.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var rss = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("evil.example", rss, StringComparison.Ordinal);
+        Assert.Contains($"<link>{silo.Http.BaseAddress}</link>", rss, StringComparison.Ordinal);
+    }
+
     private async Task<SyndicationFeed> ReadFeed()
     {
         using var response = await silo.Http.GetAsync("alerts.rss");

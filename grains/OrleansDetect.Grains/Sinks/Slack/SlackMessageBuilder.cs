@@ -129,7 +129,7 @@ public static class SlackMessageBuilder
         foreach (var (alert, escalation) in alerts)
         {
             var line = string.Create(CultureInfo.InvariantCulture,
-                $"{SeverityEmoji(alert.Severity)} *{alert.Severity.Name().ToUpperInvariant()}*{(escalation ? " (escalated)" : "")} <{links.Page(alert.Id).AbsoluteUri}|{Escape(Cut(SafeText.Clean(alert.Title), 200)).Replace("|", "¦", StringComparison.Ordinal)}> `{Escape(alert.Id)}`\n");
+                $"{SeverityEmoji(alert.Severity)} *{alert.Severity.Name().ToUpperInvariant()}*{(escalation ? " (escalated)" : "")} <{links.SlackPage(alert.Id).AbsoluteUri}|{Escape(Cut(SafeText.Clean(alert.Title), 200)).Replace("|", "¦", StringComparison.Ordinal)}> `{Escape(alert.Id)}`\n");
             if (section.Length + line.Length > SectionLimit)
             {
                 blocks.Add(Section(section.ToString().TrimEnd()));

@@ -175,7 +175,7 @@ public sealed partial class SlackNotifierGrain(
         try
         {
             var payload = sent.Length == 1
-                ? SlackMessageBuilder.Build(sent[0].Alert, sent[0].Escalation, links.Page(sent[0].Alert.Id))
+                ? SlackMessageBuilder.Build(sent[0].Alert, sent[0].Escalation, links.SlackPage(sent[0].Alert.Id))
                 : SlackMessageBuilder.BuildDigest(sent.Select(q => (q.Alert, q.Escalation)).ToArray(), left, links);
             // A fresh typed client per post: the factory rotates pooled handlers (DNS changes) for us.
             var client = ServiceProvider.GetRequiredService<SlackWebhookClient>();
