@@ -17,6 +17,7 @@ public static class SiloHostingExtensions
         var configuration = builder.Configuration;
         var services = builder.Services;
 
+        services.AddSingleton(typeof(IValidateOptions<>), typeof(ConfigurationConversionCheck<>));
         services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>();
         services.AddOptions<IngestRetryOptions>().BindConfiguration(IngestRetryOptions.SectionName).ValidateOnStart();
@@ -31,13 +32,14 @@ public static class SiloHostingExtensions
         {
             // How fast a dead silo is noticed (Orleans:Membership:ProbeTimeout, NumMissedProbesLimit, …): Orleans binds
             // ClusterId, ServiceId and Endpoints (AdvertisedIPAddress, ports) from "Orleans" itself, but not these.
-            services.AddOptions<ClusterMembershipOptions>().BindConfiguration("Orleans:Membership");
+            // Validated on start so a value the binder cannot convert is reported before the silo starts.
+            services.AddOptions<ClusterMembershipOptions>().BindConfiguration("Orleans:Membership").ValidateOnStart();
 
             var redis = configuration.GetConnectionString(RedisConnectionName);
             if (!string.IsNullOrWhiteSpace(redis))
             {
-                var redisOptions = ConfigurationOptions.Parse(redis);
-                services.AddOptions<RedisProbeOptions>().BindConfiguration(RedisProbeOptions.SectionName);
+                var redisOptions = ParseRedis(redis);
+                services.AddOptions<RedisProbeOptions>().BindConfiguration(RedisProbeOptions.SectionName).ValidateOnStart();
                 services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RedisProbe>(sp, redis));
                 services.AddHostedService(sp => sp.GetRequiredService<RedisProbe>());
                 services.AddHealthChecks().AddCheck<RedisReadinessCheck>("redis", tags: ["ready"]);
@@ -80,5 +82,19 @@ public static class SiloHostingExtensions
 
         builder.AddOrleansDetectTelemetry();
         return builder;
+    }
+
+    private static ConfigurationOptions ParseRedis(string connectionString)
+    {
+        const string key = "ConnectionStrings:" + RedisConnectionName;
+        try
+        {
+            return ConfigurationOptions.Parse(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            // StackExchange.Redis names the keyword it rejects, never the password.
+            throw ConfigurationErrors.Invalid(key, e.Message);
+        }
     }
 }
