@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Runtime.Hosting;
 using Orleans.Storage;
 using OrleansDetect.Grains.Hosting;
 using OrleansDetect.Grains.Workloads;
@@ -72,8 +73,13 @@ public static class SiloHostingExtensions
 
                 if (!configuration.GetSection("Orleans:GrainStorage").Exists())
                 {
-                    silo.AddMemoryGrainStorage(StorageNames.Alerts);
-                    silo.AddMemoryGrainStorage(StorageNames.Baselines);
+                    foreach (var name in new[] { StorageNames.Alerts, StorageNames.Baselines })
+                    {
+                        silo.AddMemoryGrainStorage(name);
+                        // Registered after it, so this wrapper is the storage grains get by that name.
+                        services.AddGrainStorage(name, static (sp, n) => new SiloMemoryGrainStorage(
+                            MemoryGrainStorageFactory.Create(sp, n), sp.GetRequiredService<IHostApplicationLifetime>()));
+                    }
                 }
             }
 
