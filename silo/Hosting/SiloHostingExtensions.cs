@@ -24,6 +24,7 @@ public static class SiloHostingExtensions
         services.AddOptions<IngestRetryOptions>().BindConfiguration(IngestRetryOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<IngestRetryOptions>, IngestRetryOptionsValidator>();
         services.AddSingleton<IngestAvailability>();
+        services.AddHostedService<StartupSummary>();
         services.AddDetectionServices();
         services.AddSingleton<ApiKeyCheck>();
         services.AddProblemDetails();
@@ -40,6 +41,7 @@ public static class SiloHostingExtensions
             if (!string.IsNullOrWhiteSpace(redis))
             {
                 var redisOptions = ParseRedis(redis);
+                services.AddSingleton(new SiloProviders("Redis", "Redis"));
                 services.AddOptions<RedisProbeOptions>().BindConfiguration(RedisProbeOptions.SectionName).ValidateOnStart();
                 services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RedisProbe>(sp, redis));
                 services.AddHostedService(sp => sp.GetRequiredService<RedisProbe>());
@@ -64,14 +66,19 @@ public static class SiloHostingExtensions
             }
             else
             {
-                if (!configuration.GetSection("Orleans:Clustering").Exists())
+                var clustering = configuration.GetSection("Orleans:Clustering");
+                var storage = configuration.GetSection("Orleans:GrainStorage");
+                services.AddSingleton(new SiloProviders(
+                    clustering.Exists() ? $"{clustering["ProviderType"] ?? "configured"} (Orleans:Clustering)" : "localhost (single-silo)",
+                    storage.Exists() ? "configured (Orleans:GrainStorage)" : "memory (lost when the silo stops)"));
+                if (!clustering.Exists())
                 {
                     silo.UseLocalhostClustering(
                         siloPort: configuration.GetValue("Orleans:Endpoints:SiloPort", EndpointOptions.DEFAULT_SILO_PORT),
                         gatewayPort: configuration.GetValue("Orleans:Endpoints:GatewayPort", EndpointOptions.DEFAULT_GATEWAY_PORT));
                 }
 
-                if (!configuration.GetSection("Orleans:GrainStorage").Exists())
+                if (!storage.Exists())
                 {
                     foreach (var name in new[] { StorageNames.Alerts, StorageNames.Baselines })
                     {
