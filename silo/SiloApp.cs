@@ -7,8 +7,8 @@ namespace OrleansDetect.Silo;
 /// <summary>Builds the silo: Orleans plus the HTTP API on Kestrel. Tests start the same host on loopback ports.</summary>
 public static class SiloApp
 {
-    /// <summary>Exit code for configuration the silo cannot start with.</summary>
-    public const int BadConfigurationExitCode = 1;
+    /// <summary>Exit code when the silo cannot start: bad configuration (reported before anything starts), a port in use.</summary>
+    public const int FailedToStartExitCode = 1;
 
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
@@ -49,7 +49,7 @@ public static class SiloApp
                 await Console.Error.WriteLineAsync($"error: {error}");
             }
 
-            return BadConfigurationExitCode;
+            return FailedToStartExitCode;
         }
 
         await using (app)
@@ -63,7 +63,7 @@ public static class SiloApp
                 // A failure to start (a port in use, say): hosting has logged it in full; end like a failed command, not an abort.
                 var errors = ConfigurationErrors.Describe(e) ?? [e.Message.ReplaceLineEndings(" ")];
                 await Console.Error.WriteLineAsync($"error: {string.Join("; ", errors)}");
-                return BadConfigurationExitCode;
+                return FailedToStartExitCode;
             }
         }
 

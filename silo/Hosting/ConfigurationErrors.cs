@@ -31,18 +31,18 @@ public static partial class ConfigurationErrors
     private static partial Regex FailedBinding();
 
     /// <summary>The line for a value that does not convert to the type its key binds to.</summary>
-    internal static string NotConvertible(string key, string? value, Type type) =>
-        $"{key}: {(value is null ? "the value" : $"'{value}'")} is not a valid {type.Name}{Expected(type)}";
+    internal static string NotConvertible(string key, string? value, Type type) => NotConvertible(key, value, type.Name, type);
+
+    private static string NotConvertible(string key, string? value, string typeName, Type? type) =>
+        $"{key}: {(value is null ? "the value" : $"'{value}'")} is not a valid {typeName}{(type is null ? "" : Expected(type))}";
 
     private static string DescribeConversion(string message)
     {
         var match = FailedBinding().Match(message);
         if (!match.Success) return message.ReplaceLineEndings(" ");
-        var key = match.Groups["key"].Value;
+        var type = ResolveType(match.Groups["type"].Value);
         var value = match.Groups["value"].Success ? match.Groups["value"].Value : null;
-        return ResolveType(match.Groups["type"].Value) is { } type
-            ? NotConvertible(key, value, type)
-            : $"{key}: {(value is null ? "the value" : $"'{value}'")} is not a valid {match.Groups["type"].Value}";
+        return NotConvertible(match.Groups["key"].Value, value, type?.Name ?? match.Groups["type"].Value, type);
     }
 
     private static string Expected(Type type) => type switch

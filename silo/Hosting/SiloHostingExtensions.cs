@@ -69,7 +69,7 @@ public static class SiloHostingExtensions
                 var clustering = configuration.GetSection("Orleans:Clustering");
                 var storage = configuration.GetSection("Orleans:GrainStorage");
                 services.AddSingleton(new SiloProviders(
-                    clustering.Exists() ? $"{clustering["ProviderType"] ?? "configured"} (Orleans:Clustering)" : "localhost (single-silo)",
+                    clustering.Exists() ? $"{clustering["ProviderType"] ?? "configured"} (Orleans:Clustering)" : "localhost (single silo)",
                     storage.Exists() ? "configured (Orleans:GrainStorage)" : "memory (lost when the silo stops)"));
                 if (!clustering.Exists())
                 {

@@ -63,7 +63,7 @@ public sealed partial class StartupSummary(
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message =
-        "Silo {Silo} started in cluster {ClusterId} (service {ServiceId}, {Clustering} clustering)\n" +
+        "Silo {Silo} started: cluster {ClusterId}, service {ServiceId}, clustering {Clustering}\n" +
         "HTTP {Urls}; Orleans silo port {SiloPort}, gateway port {GatewayPort}\n" +
         "Storage: {Storage}; ingest: {Ingest}\n" +
         "Alerts: RSS {RssPath}, Slack {Slack}; OpenTelemetry export {Otlp}\n" +

@@ -8,10 +8,10 @@ using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Orleans.Dashboard;
 using Orleans.Diagnostics;
-using Polly.Telemetry;
 using OrleansDetect.Grains.Diagnostics;
 using OrleansDetect.Grains.Sinks.Slack;
 using OrleansDetect.Silo.Api;
+using Polly.Telemetry;
 
 namespace OrleansDetect.Silo.Hosting;
 

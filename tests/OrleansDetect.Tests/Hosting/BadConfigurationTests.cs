@@ -26,7 +26,7 @@ public sealed class BadConfigurationTests
         await using var silo = SiloProcess.Start(["Logging__LogLevel__Default=Information", setting]);
         await silo.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
-        Assert.Equal(SiloApp.BadConfigurationExitCode, silo.ExitCode);
+        Assert.Equal(SiloApp.FailedToStartExitCode, silo.ExitCode);
         var error = Assert.Single(silo.Log);
         Assert.StartsWith(line, error, StringComparison.Ordinal);
         Assert.Equal([error], silo.Errors);

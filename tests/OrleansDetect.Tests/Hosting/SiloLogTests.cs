@@ -39,7 +39,7 @@ public sealed class SiloLogTests
         Assert.Equal(expected, entries.Where(e => e.Level is "info").Select(e => e.Category).Order(StringComparer.Ordinal));
 
         var summary = string.Join('\n', log.SkipWhile(l => !l.StartsWith("info: OrleansDetect.Silo.Hosting.StartupSummary", StringComparison.Ordinal)).Skip(1).Take(5));
-        Assert.Contains("started in cluster default (service default, Redis clustering)", summary, StringComparison.Ordinal);
+        Assert.Contains("started: cluster default, service default, clustering Redis", summary, StringComparison.Ordinal);
         Assert.Contains("Orleans silo port", summary, StringComparison.Ordinal);
         Assert.Contains("Storage: Redis; ingest: 1 API key(s)", summary, StringComparison.Ordinal);
         Assert.Contains("Alerts: RSS /alerts.rss, Slack on", summary, StringComparison.Ordinal);
