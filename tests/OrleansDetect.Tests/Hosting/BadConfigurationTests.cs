@@ -1,5 +1,7 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using OrleansDetect.Silo;
+using OrleansDetect.Silo.Hosting;
 using OrleansDetect.Tests.Failover;
 using OrleansDetect.Tests.Infrastructure;
 
@@ -53,5 +55,29 @@ public sealed class BadConfigurationTests
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_enum_value_that_is_not_one_of_its_names_is_named_with_the_names_allowed()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Sample:Access"] = "Write",
+            ["Sample:Fallbacks:0"] = "Read",
+            ["Sample:Fallbacks:1"] = "Append",
+        }).Build();
+
+        var result = new ConfigurationConversionCheck<SampleOptions>(configuration).Validate(null, new SampleOptions());
+
+        Assert.Equal(["Sample:Fallbacks:1: 'Append' is not a valid FileAccess (one of Read, Write, ReadWrite)"], result.Failures);
+    }
+
+    private sealed class SampleOptions
+    {
+        public const string SectionName = "Sample";
+
+        public FileAccess Access { get; set; }
+
+        public List<FileAccess> Fallbacks { get; set; } = [];
     }
 }
