@@ -29,8 +29,7 @@ public sealed class ShutdownTests
 
         Assert.True(clock.Elapsed < ExitBound, $"exited after {clock.Elapsed.TotalSeconds:0.0} s");
         Assert.Equal(0, silo.ExitCode);
-        var failures = silo.Log.Where(line => line.StartsWith("fail:", StringComparison.Ordinal) || line.StartsWith("crit:", StringComparison.Ordinal)).ToList();
-        Assert.True(failures.Count == 0, string.Join('\n', silo.Log));
+        Assert.True(SiloLog.Failures(silo.Log).Count == 0, string.Join('\n', silo.Log));
     }
 
     [Fact]
