@@ -149,7 +149,11 @@ internal static class ClientCommandLine
 
     private static Command CreateDemoCommand(TextWriter output, TextWriter error)
     {
-        var prefix = new Option<string>("--prefix") { Description = "Prefix for the demo's workload names (isolates runs against one cluster)", DefaultValueFactory = _ => "" };
+        var prefix = new Option<string>("--prefix")
+        {
+            Description = "Prefix for the demo's workload names (default: a new one each run, so runs against one cluster never add up; \"\" for the bare names)",
+            DefaultValueFactory = _ => DemoScenario.NewRunPrefix(),
+        };
         var batchSize = PositiveIntOption("--batch-size", 5000, "Events per request");
         var wait = DurationOption("--wait", TimeSpan.FromSeconds(10), "How long to wait for the expected alerts");
         var seed = new Option<int?>("--seed") { Description = "Seed of the scenario's randomness (default: a new one each run)" };

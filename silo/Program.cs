@@ -1,3 +1,3 @@
 using OrleansDetect.Silo;
 
-SiloApp.Create(args).Run();
+return await SiloApp.RunAsync(args);

@@ -6,12 +6,15 @@ namespace OrleansDetect.Silo.Api;
 /// <summary>The alerts API and the RSS feed. Neither answers 500 while a silo is lost: a stale copy, or 503 with Retry-After.</summary>
 public static class AlertsApi
 {
+    /// <summary>The RSS endpoint's name (the startup summary looks its path up by it).</summary>
+    public const string FeedEndpointName = "GetAlertFeed";
+
     public static IEndpointRouteBuilder MapAlertsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/alerts");
         api.MapGet("/", GetAlerts).WithName("GetAlerts");
         api.MapGet("/{id}", GetAlert).WithName("GetAlert");
-        app.MapGet("/alerts.rss", GetFeed).WithName("GetAlertFeed");
+        app.MapGet("/alerts.rss", GetFeed).WithName(FeedEndpointName);
         return app;
     }
 

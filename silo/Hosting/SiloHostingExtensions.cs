@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Runtime.Hosting;
 using Orleans.Storage;
 using OrleansDetect.Grains.Hosting;
 using OrleansDetect.Grains.Workloads;
@@ -18,11 +19,13 @@ public static class SiloHostingExtensions
         var configuration = builder.Configuration;
         var services = builder.Services;
 
+        services.AddSingleton(typeof(IValidateOptions<>), typeof(ConfigurationConversionCheck<>));
         services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>();
         services.AddOptions<IngestRetryOptions>().BindConfiguration(IngestRetryOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<IngestRetryOptions>, IngestRetryOptionsValidator>();
         services.AddSingleton<IngestAvailability>();
+        services.AddHostedService<StartupSummary>();
         services.AddDetectionServices();
         services.AddSingleton<ApiKeyCheck>();
         services.AddSingleton<RecentAlerts>();
@@ -33,13 +36,15 @@ public static class SiloHostingExtensions
         {
             // How fast a dead silo is noticed (Orleans:Membership:ProbeTimeout, NumMissedProbesLimit, …): Orleans binds
             // ClusterId, ServiceId and Endpoints (AdvertisedIPAddress, ports) from "Orleans" itself, but not these.
-            services.AddOptions<ClusterMembershipOptions>().BindConfiguration("Orleans:Membership");
+            // Validated on start so a value the binder cannot convert is reported before the silo starts.
+            services.AddOptions<ClusterMembershipOptions>().BindConfiguration("Orleans:Membership").ValidateOnStart();
 
             var redis = configuration.GetConnectionString(RedisConnectionName);
             if (!string.IsNullOrWhiteSpace(redis))
             {
-                var redisOptions = ConfigurationOptions.Parse(redis);
-                services.AddOptions<RedisProbeOptions>().BindConfiguration(RedisProbeOptions.SectionName);
+                var redisOptions = ParseRedis(redis);
+                services.AddSingleton(new SiloProviders("Redis", "Redis"));
+                services.AddOptions<RedisProbeOptions>().BindConfiguration(RedisProbeOptions.SectionName).ValidateOnStart();
                 services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RedisProbe>(sp, redis));
                 services.AddHostedService(sp => sp.GetRequiredService<RedisProbe>());
                 services.AddHealthChecks().AddCheck<RedisReadinessCheck>("redis", tags: ["ready"]);
@@ -65,17 +70,27 @@ public static class SiloHostingExtensions
             }
             else
             {
-                if (!configuration.GetSection("Orleans:Clustering").Exists())
+                var clustering = configuration.GetSection("Orleans:Clustering");
+                var storage = configuration.GetSection("Orleans:GrainStorage");
+                services.AddSingleton(new SiloProviders(
+                    clustering.Exists() ? $"{clustering["ProviderType"] ?? "configured"} (Orleans:Clustering)" : "localhost (single silo)",
+                    storage.Exists() ? "configured (Orleans:GrainStorage)" : "memory (lost when the silo stops)"));
+                if (!clustering.Exists())
                 {
                     silo.UseLocalhostClustering(
                         siloPort: configuration.GetValue("Orleans:Endpoints:SiloPort", EndpointOptions.DEFAULT_SILO_PORT),
                         gatewayPort: configuration.GetValue("Orleans:Endpoints:GatewayPort", EndpointOptions.DEFAULT_GATEWAY_PORT));
                 }
 
-                if (!configuration.GetSection("Orleans:GrainStorage").Exists())
+                if (!storage.Exists())
                 {
-                    silo.AddMemoryGrainStorage(StorageNames.Alerts);
-                    silo.AddMemoryGrainStorage(StorageNames.Baselines);
+                    foreach (var name in new[] { StorageNames.Alerts, StorageNames.Baselines })
+                    {
+                        silo.AddMemoryGrainStorage(name);
+                        // Registered after it, so this wrapper is the storage grains get by that name.
+                        services.AddGrainStorage(name, static (sp, n) => new SiloMemoryGrainStorage(
+                            MemoryGrainStorageFactory.Create(sp, n), sp.GetRequiredService<IHostApplicationLifetime>()));
+                    }
                 }
 
                 if (!configuration.GetSection("Orleans:Reminders").Exists())
@@ -89,5 +104,19 @@ public static class SiloHostingExtensions
 
         builder.AddOrleansDetectTelemetry();
         return builder;
+    }
+
+    private static ConfigurationOptions ParseRedis(string connectionString)
+    {
+        const string key = "ConnectionStrings:" + RedisConnectionName;
+        try
+        {
+            return ConfigurationOptions.Parse(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            // StackExchange.Redis names the keyword it rejects, never the password.
+            throw ConfigurationErrors.Invalid(key, e.Message);
+        }
     }
 }

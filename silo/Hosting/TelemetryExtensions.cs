@@ -11,6 +11,7 @@ using Orleans.Diagnostics;
 using OrleansDetect.Grains.Diagnostics;
 using OrleansDetect.Grains.Sinks.Slack;
 using OrleansDetect.Silo.Api;
+using Polly.Telemetry;
 
 namespace OrleansDetect.Silo.Hosting;
 
@@ -41,6 +42,7 @@ public static class TelemetryExtensions
     {
         var configuration = builder.Configuration;
         builder.Services.AddSingleton<IConfigureGrainContextProvider, WorkloadCount>();
+        builder.Services.Configure<TelemetryOptions>(o => o.SeverityProvider = AttemptsAtDebug(o.SeverityProvider));
         if (configuration.GetValue(DashboardEnabledKey, true))
         {
             builder.UseOrleans(silo => silo.AddDashboard());
@@ -69,6 +71,16 @@ public static class TelemetryExtensions
             .UseOtlpExporter();
         return builder;
     }
+
+    /// <summary>
+    /// Polly logs every attempt of every resilience pipeline at Information (Orleans places each new grain through
+    /// one, the Slack client posts through another), and a pipeline's completion too: both go to Debug. Retries and
+    /// timeouts keep their severity (Warning); the caller logs a call that failed for good.
+    /// </summary>
+    private static Func<SeverityProviderArguments, ResilienceEventSeverity> AttemptsAtDebug(Func<SeverityProviderArguments, ResilienceEventSeverity>? inner) =>
+        args => args.Event.EventName is "ExecutionAttempt" or "PipelineExecuted"
+            ? ResilienceEventSeverity.Debug
+            : inner?.Invoke(args) ?? args.Event.Severity;
 
     /// <summary>Service name (unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES names one), version, and the silo address as instance id.</summary>
     private static void Describe(ResourceBuilder resource, IConfiguration configuration)

@@ -62,6 +62,7 @@ public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retry
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Workload call failed on attempt {Attempt} ({Failure}); retrying in {DelayMs} ms")]
+    // Per attempt, like Polly's attempts: Debug. A batch that runs out of budget is answered 503, which the client sees.
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Workload call failed on attempt {Attempt} ({Failure}); retrying in {DelayMs} ms")]
     private static partial void LogRetrying(ILogger logger, int attempt, double delayMs, string failure);
 }

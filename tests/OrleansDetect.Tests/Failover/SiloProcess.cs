@@ -6,12 +6,16 @@ namespace OrleansDetect.Tests.Failover;
 
 /// <summary>
 /// A silo as a real child process (<c>dotnet OrleansDetect.Silo.dll</c> from the test output directory, where
-/// the project reference puts it with its deps and runtimeconfig), so a test can <c>kill -9</c> it.
+/// the project reference puts it with its deps and runtimeconfig), so a test can <c>kill -9</c> or SIGTERM it and
+/// read what it wrote.
 /// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _log = new();
+    private readonly ConcurrentQueue<string> _errors = new();
+    private readonly TaskCompletionSource _outputClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _errorsClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private SiloProcess(Process process, int httpPort, int siloPort)
     {
@@ -31,7 +35,17 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <summary>The last lines the silo wrote, for failure messages.</summary>
     public string RecentLog => string.Join('\n', _log.TakeLast(40));
 
-    public static SiloProcess Start(IEnumerable<string> settings)
+    /// <summary>Every line the silo wrote to stdout and stderr, in order.</summary>
+    public IReadOnlyList<string> Log => [.. _log];
+
+    /// <summary>The lines the silo wrote to stderr.</summary>
+    public IReadOnlyList<string> Errors => [.. _errors];
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <param name="settings"><c>KEY=value</c> environment variables, applied after the defaults (which they may override).</param>
+    /// <param name="workingDirectory">Where the silo is started from; by default the directory that holds it.</param>
+    public static SiloProcess Start(IEnumerable<string> settings, string? workingDirectory = null)
     {
         var httpPort = Infrastructure.FreePort.Next();
         var siloPort = Infrastructure.FreePort.Next();
@@ -39,7 +53,7 @@ public sealed class SiloProcess : IAsyncDisposable
         var directory = AppContext.BaseDirectory;
         var start = new ProcessStartInfo("dotnet")
         {
-            WorkingDirectory = directory,
+            WorkingDirectory = workingDirectory ?? directory,
             ArgumentList = { Path.Combine(directory, "OrleansDetect.Silo.dll"), $"--urls=http://127.0.0.1:{httpPort}" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -57,8 +71,12 @@ public sealed class SiloProcess : IAsyncDisposable
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start the silo");
         var silo = new SiloProcess(process, httpPort, siloPort);
-        process.OutputDataReceived += (_, e) => silo.Keep(e.Data);
-        process.ErrorDataReceived += (_, e) => silo.Keep(e.Data);
+        process.OutputDataReceived += (_, e) => silo.Keep(e.Data, silo._outputClosed);
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null) silo._errors.Enqueue(e.Data);
+            silo.Keep(e.Data, silo._errorsClosed);
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return silo;
@@ -91,6 +109,30 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits (bounded) for the process to exit by itself and for its output to be read to the end.</summary>
+    public async Task WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+            await Task.WhenAll(_outputClosed.Task, _errorsClosed.Task).WaitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"silo did not exit within {timeout.TotalSeconds:0} s:\n{RecentLog}");
+        }
+    }
+
+    /// <summary>SIGTERM, what a container runtime or systemd sends: the silo shuts down gracefully.</summary>
+    public async Task TerminateAsync()
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", _process.Id.ToString() } })
+                         ?? throw new InvalidOperationException("kill did not start");
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -TERM {_process.Id} exited with {kill.ExitCode}");
+    }
+
     /// <summary><c>kill -9</c>: no shutdown hooks, no flushes.</summary>
     public async Task KillAsync()
     {
@@ -103,28 +145,27 @@ public sealed class SiloProcess : IAsyncDisposable
     public async Task StopAsync(TimeSpan timeout)
     {
         if (_process.HasExited) return;
-        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
-
-        using var cts = new CancellationTokenSource(timeout);
+        await TerminateAsync();
         try
         {
-            await _process.WaitForExitAsync(cts.Token);
+            await WaitForExitAsync(timeout);
         }
-        catch (OperationCanceledException)
+        catch (TimeoutException)
         {
             await KillAsync();
-            throw new TimeoutException($"silo {BaseAddress} did not stop within {timeout.TotalSeconds:0} s of SIGTERM:\n{RecentLog}");
+            throw;
         }
     }
 
-    private void Keep(string? line)
+    private void Keep(string? line, TaskCompletionSource closed)
     {
-        if (line is null) return;
+        if (line is null)
+        {
+            closed.TrySetResult();
+            return;
+        }
+
         _log.Enqueue(line);
-        while (_log.Count > 200) _log.TryDequeue(out _);
     }
 
     public async ValueTask DisposeAsync()

@@ -5,16 +5,17 @@ namespace OrleansDetect.Tests.Infrastructure;
 
 /// <summary>
 /// A real <c>redis-server</c> on a free loopback port with append-only persistence in a temporary directory,
-/// so it can be stopped and started again on the same port with its data.
+/// so it can be stopped and started again on the same port with its data. With a password it requires
+/// authentication, and <see cref="ConnectionString"/> carries it.
 /// </summary>
-public sealed class RedisServer : IAsyncDisposable
+public sealed class RedisServer(string? password = null) : IAsyncDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("orleansdetect-redis-").FullName;
     private Process? _process;
 
     public int Port { get; } = FreePort.Next();
 
-    public string ConnectionString => $"127.0.0.1:{Port}";
+    public string ConnectionString => password is null ? $"127.0.0.1:{Port}" : $"127.0.0.1:{Port},password={password}";
 
     public static string Executable()
     {
@@ -35,6 +36,12 @@ public sealed class RedisServer : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        if (password is not null)
+        {
+            start.ArgumentList.Add("--requirepass");
+            start.ArgumentList.Add(password);
+        }
+
         _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start");
         _process.OutputDataReceived += (_, _) => { };
         _process.ErrorDataReceived += (_, _) => { };
@@ -76,7 +83,9 @@ public sealed class RedisServer : IAsyncDisposable
     {
         try
         {
-            return (await CommandAsync("PING")).StartsWith("+PONG", StringComparison.Ordinal);
+            // Without authentication a password-protected server answers NOAUTH: it is up all the same.
+            var reply = await CommandAsync("PING");
+            return reply.StartsWith("+PONG", StringComparison.Ordinal) || reply.StartsWith("-NOAUTH", StringComparison.Ordinal);
         }
         catch (Exception e) when (e is SocketException or IOException or TimeoutException)
         {

@@ -32,6 +32,9 @@ public sealed class RecordingWebhook : IAsyncDisposable
 
     public string Url { get; private set; } = "";
 
+    /// <summary>The body of an error answer, given the request path; Slack's short "rate_limited" code unless set.</summary>
+    public Func<string, string>? ErrorBody { get; set; }
+
     /// <param name="answer">Status (and Retry-After) for the n-th request, counting from 0.</param>
     /// <param name="clock">Stamps each <see cref="Delivery.Timestamp"/> (the system clock unless given): the sender's fake clock, to measure its spacing.</param>
     public static async Task<RecordingWebhook> StartAsync(Func<int, (int Status, string? RetryAfter)> answer, TimeProvider? clock = null)
@@ -79,7 +82,7 @@ public sealed class RecordingWebhook : IAsyncDisposable
         }
 
         context.Response.StatusCode = status;
-        await context.Response.WriteAsync(status == 200 ? "ok" : "rate_limited");
+        await context.Response.WriteAsync(status == 200 ? "ok" : ErrorBody?.Invoke(context.Request.Path) ?? "rate_limited");
     }
 
     public sealed record Delivery(long Timestamp, string Path, string Body, int Status);

@@ -46,6 +46,35 @@ public class SlackWebhookTests
     }
 
     [Fact]
+    public async Task An_error_page_that_echoes_the_path_is_not_repeated_only_its_status()
+    {
+        await using var webhook = await RecordingWebhook.StartAsync(_ => (404, null));
+        webhook.ErrorBody = path => $"<html><body><h1>Not Found</h1><p>No hook at {path}</p></body></html>";
+        var logs = new CapturedLogs();
+        await using var services = SlackServices(webhook.Url, logs);
+
+        var client = services.GetRequiredService<SlackWebhookClient>();
+        var failure = await Assert.ThrowsAsync<SlackDeliveryException>(() => client.PostAsync("{}", CancellationToken.None));
+
+        Assert.Equal("Slack webhook answered 404 (NotFound)", failure.Message);
+        Assert.DoesNotContain("s3cr3t", failure.ToString(), StringComparison.Ordinal);
+        AssertNoSecretIn(logs);
+    }
+
+    [Fact]
+    public async Task Slacks_own_short_error_code_is_kept()
+    {
+        await using var webhook = await RecordingWebhook.StartAsync(_ => (400, null));
+        webhook.ErrorBody = _ => "invalid_payload\n";
+        await using var services = SlackServices(webhook.Url, new CapturedLogs());
+
+        var client = services.GetRequiredService<SlackWebhookClient>();
+        var failure = await Assert.ThrowsAsync<SlackDeliveryException>(() => client.PostAsync("{}", CancellationToken.None));
+
+        Assert.Equal("Slack webhook answered 400 (BadRequest): invalid_payload", failure.Message);
+    }
+
+    [Fact]
     public async Task Unreachable_webhook_fails_without_the_url()
     {
         string url;

@@ -310,7 +310,8 @@ public sealed partial class SlackNotifierGrain(
 
     private sealed record QueuedNotification(AlertRecord Alert, bool Escalation, ActivityContext Trace);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Slack is not configured (Slack:WebhookUrl); alert notifications are not sent to Slack")]
+    // Debug: the startup summary already says Slack is off; alert grains deliver nothing to a sink that is off.
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Slack is not configured (Slack:WebhookUrl); alert notifications are not sent to Slack")]
     private static partial void LogNotConfigured(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Posted alert {AlertId} v{Version} to Slack (escalation: {Escalation})")]

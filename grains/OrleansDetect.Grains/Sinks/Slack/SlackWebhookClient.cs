@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
 namespace OrleansDetect.Grains.Sinks.Slack;
@@ -10,10 +11,13 @@ namespace OrleansDetect.Grains.Sinks.Slack;
 /// network errors) in its handler pipeline, so a call returns once Slack accepted the message or every
 /// attempt failed.
 /// </summary>
-public sealed class SlackWebhookClient(HttpClient http, IOptions<SlackOptions> options)
+public sealed partial class SlackWebhookClient(HttpClient http, IOptions<SlackOptions> options)
 {
     /// <summary>Marks requests made by this client, e.g. for a tracing filter that must not record the secret URL.</summary>
     public static readonly HttpRequestOptionsKey<bool> WebhookRequestMarker = new("OrleansDetect.SlackWebhook");
+
+    [GeneratedRegex("^[a-z_]{1,40}$")]
+    private static partial Regex SlackErrorCode();
 
     /// <summary>True for a request this client sent.</summary>
     public static bool IsWebhookRequest(HttpRequestMessage request) =>
@@ -54,15 +58,13 @@ public sealed class SlackWebhookClient(HttpClient http, IOptions<SlackOptions> o
                 return;
             }
 
-            // Slack answers errors with a short code such as "invalid_blocks" or "no_service".
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (body.Length > 200)
-            {
-                body = body[..200];
-            }
-
+            // Slack answers errors with a short code ("invalid_payload", "no_service"). Anything else, such as a proxy's
+            // or a 404 page that echoes the request path, may hold the webhook's secret path: only the status is kept,
+            // and its standard name rather than the server's reason phrase.
+            var body = (await response.Content.ReadAsStringAsync(cancellationToken)).Trim();
+            var code = SlackErrorCode().IsMatch(body) ? $": {body}" : "";
             throw new SlackDeliveryException(
-                $"Slack webhook answered {(int)response.StatusCode} {response.ReasonPhrase}: {body}", response.StatusCode);
+                $"Slack webhook answered {(int)response.StatusCode} ({response.StatusCode}){code}", response.StatusCode);
         }
     }
 }
