@@ -57,6 +57,17 @@ public static class SiloHostingExtensions
 #pragma warning disable ORLEANSEXP003 // Experimental in Orleans 10; chosen over Microsoft.Orleans.GrainDirectory.Redis, which drags Roslyn into the silo.
                 silo.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003
+                // After a silo is declared dead, the directory refuses new registrations for its grains and its
+                // directory ranges for RangeLeaseDuration − MaxProbeTimeout × NumMissedProbesLimit (Orleans 10
+                // DistributedGrainDirectory.CalculateDeadSiloLeaseDuration). With the defaults (30 s, 4 × ProbeTimeout)
+                // and 1 s × 2 probes that is 22 s in which every call that needs a new activation there waits: the feed
+                // and the dead silo's workloads, so every mixed batch. The lease is only for a silo declared dead
+                // while still running (frozen, partitioned: it keeps its activations until it reads that it is dead,
+                // then exits); a killed one leaves nothing to fence, and the directory's range recovery keeps one
+                // activation per grain without it. Size it explicitly (Orleans:Directory:DeadSiloLease, README).
+                var deadSiloLease = DeadSiloLease(configuration);
+                services.AddOptions<GrainDirectoryOptions>().Configure<IOptions<ClusterMembershipOptions>>((directory, membership) =>
+                    directory.RangeLeaseDuration = RangeLeaseDurationFor(deadSiloLease, membership.Value));
                 foreach (var name in new[] { StorageNames.Alerts, StorageNames.Baselines })
                 {
                     silo.AddRedisGrainStorage(name, options => options.Configure<IServiceProvider>((o, sp) =>
@@ -119,4 +130,28 @@ public static class SiloHostingExtensions
             throw ConfigurationErrors.Invalid(key, e.Message);
         }
     }
+
+    /// <summary>Configuration key (env `Orleans__Directory__DeadSiloLease`) of the dead-silo lease.</summary>
+    public const string DeadSiloLeaseKey = "Orleans:Directory:DeadSiloLease";
+
+    /// <summary>Default for <see cref="DeadSiloLeaseKey"/>.</summary>
+    public static readonly TimeSpan DefaultDeadSiloLease = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long after a silo is declared dead the distributed directory still refuses to activate its grains elsewhere
+    /// (<see cref="DeadSiloLeaseKey"/>, default 1 s; 0 turns the lease off, as Orleans' own default probes do).
+    /// </summary>
+    public static TimeSpan DeadSiloLease(IConfiguration configuration)
+    {
+        var lease = configuration.GetValue(DeadSiloLeaseKey, DefaultDeadSiloLease);
+        if (lease < TimeSpan.Zero) throw ConfigurationErrors.Invalid(DeadSiloLeaseKey, $"must not be negative (was {lease})");
+        return lease;
+    }
+
+    /// <summary>
+    /// The <see cref="GrainDirectoryOptions.RangeLeaseDuration"/> that makes Orleans' dead-silo lease equal
+    /// <paramref name="deadSiloLease"/>: Orleans subtracts its failure-detection window (MaxProbeTimeout × NumMissedProbesLimit).
+    /// </summary>
+    public static TimeSpan RangeLeaseDurationFor(TimeSpan deadSiloLease, ClusterMembershipOptions membership) =>
+        deadSiloLease <= TimeSpan.Zero ? TimeSpan.Zero : membership.MaxProbeTimeout * membership.NumMissedProbesLimit + deadSiloLease;
 }

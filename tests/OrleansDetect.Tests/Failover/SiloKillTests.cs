@@ -187,6 +187,11 @@ public sealed class SiloKillTests(ScaleOutFixture fixture, ITestOutputHelper out
                          $"kill → declared dead {TimeSpan.FromTicks((long)((deadAt - killedAt) * (double)TimeSpan.TicksPerSecond / Stopwatch.Frequency)).TotalSeconds:0.0} s, " +
                          $"kill → first 202 of a batch sent after it {TimeSpan.FromTicks((long)((firstAfterKill.AnsweredTicks - killedAt) * (double)TimeSpan.TicksPerSecond / Stopwatch.Frequency)).TotalSeconds:0.0} s");
 
+        // The longest time without any 202 after the kill: how long ingest stalled cluster-wide.
+        var answeredAfterKill = all.Select(b => b.AnsweredTicks).Where(t => t > killedAt).Order().Prepend(killedAt).ToArray();
+        var longestGap = answeredAfterKill.Zip(answeredAfterKill.Skip(1), (a, b) => b - a).DefaultIfEmpty(0).Max();
+        output.WriteLine($"longest time without a 202 after the kill: {longestGap / (double)Stopwatch.Frequency:0.0} s");
+
         var survivor = fixture.Silos.First(s => !s.HasExited);
         foreach (var workload in workloads)
         {

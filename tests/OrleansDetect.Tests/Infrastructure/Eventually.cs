@@ -33,10 +33,20 @@ public static class Eventually
             alerts => alerts.Length >= count && (and is null || and(alerts)));
 
     /// <summary><c>GET api/v1/alerts?workload=</c>, once at least <paramref name="count"/> alerts are listed (or patience is up).</summary>
-    public static Task<JsonElement[]> ListedAlerts(HttpClient http, string workload, int count = 1, Uri? baseAddress = null) =>
-        Until(
-            async () => (await http.GetFromJsonAsync<JsonElement[]>(
-                baseAddress is null ? new Uri($"api/v1/alerts?workload={Uri.EscapeDataString(workload)}", UriKind.Relative)
-                    : new Uri(baseAddress, $"api/v1/alerts?workload={Uri.EscapeDataString(workload)}")))!,
-            alerts => alerts.Length >= count);
+    /// <remarks>A 503 (the feed is moving after a silo loss; the answer says Retry-After) counts as not there yet.</remarks>
+    public static async Task<JsonElement[]> ListedAlerts(HttpClient http, string workload, int count = 1, Uri? baseAddress = null)
+    {
+        var path = $"api/v1/alerts?workload={Uri.EscapeDataString(workload)}";
+        var uri = baseAddress is null ? new Uri(path, UriKind.Relative) : new Uri(baseAddress, path);
+        var listed = await Until(
+            async () =>
+            {
+                using var response = await http.GetAsync(uri);
+                if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable) return null;
+                response.EnsureSuccessStatusCode();
+                return await response.Content.ReadFromJsonAsync<JsonElement[]>();
+            },
+            alerts => alerts is not null && alerts.Length >= count);
+        return listed ?? throw new TimeoutException($"{uri} answered 503 for {Patience.TotalSeconds:0} s");
+    }
 }
