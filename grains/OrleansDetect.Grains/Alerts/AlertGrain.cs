@@ -311,7 +311,7 @@ public sealed partial class AlertGrain(
         await EnsureReminder();
         var owed = Outbox.ToArray();
         var receipts = await Task.WhenAll(owed.Select(DeliverOne));
-        var stored = false;
+        var mustWrite = false;
         var failed = false;
         for (var i = 0; i < owed.Length; i++)
         {
@@ -323,12 +323,13 @@ public sealed partial class AlertGrain(
                 if (at >= 0 && Outbox[at].Version <= owed[i].Version)
                 {
                     Outbox.RemoveAt(at);
-                    stored = true;
+                    mustWrite |= Array.Find(_sinks, s => s.Name == owed[i].Sink) is not { Idempotent: true };
                 }
             }
         }
 
-        if (stored)
+        // Confirmations from idempotent sinks ride along with the next write (one storage write per alert, not two).
+        if (mustWrite)
         {
             try
             {

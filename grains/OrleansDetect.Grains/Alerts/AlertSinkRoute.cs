@@ -15,6 +15,13 @@ public interface IAlertSinkRoute
     /// <summary>True: only versions that notify (a new alert, a severity escalation); false: every version.</summary>
     bool NotificationsOnly { get; }
 
+    /// <summary>
+    /// True when the sink keeps each version once however often it is delivered (durably, by alert id): its
+    /// confirmations are saved with the alert's next write instead of a write of their own, since a crash before
+    /// that costs one harmless redelivery.
+    /// </summary>
+    bool Idempotent { get; }
+
     IAlertSinkGrain Resolve(IGrainFactory grains);
 }
 
@@ -26,6 +33,9 @@ public sealed class FeedSinkRoute : IAlertSinkRoute
     public bool Enabled => true;
 
     public bool NotificationsOnly => false;
+
+    // The feed replaces an entry only by a newer version of the same id.
+    public bool Idempotent => true;
 
     public IAlertSinkGrain Resolve(IGrainFactory grains) => grains.GetGrain<IAlertFeedGrain>(IAlertFeedGrain.Key);
 }

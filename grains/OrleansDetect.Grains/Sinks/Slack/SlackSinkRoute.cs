@@ -12,5 +12,8 @@ public sealed class SlackSinkRoute(IOptions<SlackOptions> options) : IAlertSinkR
 
     public bool NotificationsOnly => true;
 
+    // The notifier remembers posts in memory only: a redelivery after a crash would post again.
+    public bool Idempotent => false;
+
     public IAlertSinkGrain Resolve(IGrainFactory grains) => grains.GetGrain<ISlackNotifierGrain>(ISlackNotifierGrain.DefaultKey);
 }
