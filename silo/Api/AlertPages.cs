@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Options;
 using OrleansDetect.Grains.Alerts;
+using OrleansDetect.Silo.Hosting;
 
 namespace OrleansDetect.Silo.Api;
 
@@ -15,8 +16,8 @@ public static class AlertPages
 
     public static IEndpointRouteBuilder MapAlertPages(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/", Index).WithName("AlertsPage");
-        app.MapGet("/alerts/{id}", AlertPage).WithName("AlertPage");
+        app.MapGet("/", Index).WithName("AlertsPage").RequireKey(KeyRole.Read, browser: true);
+        app.MapGet("/alerts/{id}", AlertPage).WithName("AlertPage").RequireKey(KeyRole.Read, browser: true);
         return app;
     }
 

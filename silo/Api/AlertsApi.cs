@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using OrleansDetect.Grains.Alerts;
+using OrleansDetect.Silo.Hosting;
 
 namespace OrleansDetect.Silo.Api;
 
@@ -11,10 +12,11 @@ public static class AlertsApi
 
     public static IEndpointRouteBuilder MapAlertsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/alerts");
+        var api = app.MapGroup("/api/v1/alerts").RequireKey(KeyRole.Read, browser: true);
         api.MapGet("/", GetAlerts).WithName("GetAlerts");
         api.MapGet("/{id}", GetAlert).WithName("GetAlert");
-        app.MapGet("/alerts.rss", GetFeed).WithName(FeedEndpointName);
+        // Feed readers (Slack's RSS app among them) cannot send headers: a read key may come as ?token=.
+        app.MapGet("/alerts.rss", GetFeed).WithName(FeedEndpointName).RequireKey(KeyRole.Read, browser: true, token: true);
         return app;
     }
 

@@ -4,7 +4,7 @@ using OrleansDetect.Silo.Hosting;
 
 namespace OrleansDetect.Silo.Api;
 
-/// <summary>The Orleans Dashboard at <c>/dashboard/</c>, behind the ingest API keys when keys are configured.</summary>
+/// <summary>The Orleans Dashboard at <c>/dashboard/</c>, behind an admin key when keys are configured (it streams the silo's logs).</summary>
 public static class DashboardApi
 {
     public const string Path = "/dashboard";
@@ -19,9 +19,9 @@ public static class DashboardApi
         app.MapOrleansDashboard(routePrefix: Path).AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
-            if (http.RequestServices.GetRequiredService<ApiKeyCheck>().IsAuthorized(http.Request, allowBasic: true)) return await next(context);
+            if (http.RequestServices.GetRequiredService<ApiKeyCheck>().IsAuthorized(http.Request, KeyRole.Admin, allowBasic: true)) return await next(context);
             http.Response.Headers.WWWAuthenticate = Challenges;
-            return IngestApi.Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "The dashboard needs a configured API key (Bearer, or Basic with the key as password).");
+            return IngestApi.Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "The dashboard needs an admin key (Bearer, or Basic with the key as password).");
         });
         return app;
     }

@@ -39,10 +39,10 @@ public static class IngestApi
         CancellationToken cancellationToken)
     {
         var request = context.Request;
-        if (!keys.IsAuthorized(request))
+        if (!keys.IsAuthorized(request, KeyRole.Ingest))
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";
-            return Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "Ingest needs 'Authorization: Bearer <key>' with a configured API key.");
+            return Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "Ingest needs 'Authorization: Bearer <key>' with an ingest or admin key.");
         }
 
         if (availability.Unavailable() is { } reason) return Unavailable(context, reason);

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using OrleansDetect.Silo.Hosting;
 
 namespace OrleansDetect.Silo.Api;
 
@@ -7,8 +8,8 @@ public static class WorkloadsApi
 {
     public static IEndpointRouteBuilder MapWorkloadsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/workloads/{id}", GetWorkload).WithName("GetWorkload");
-        app.MapGet("/api/v1/hosts/{id}", GetWorkload).WithName("GetHost");
+        app.MapGet("/api/v1/workloads/{id}", GetWorkload).WithName("GetWorkload").RequireKey(KeyRole.Read, browser: true);
+        app.MapGet("/api/v1/hosts/{id}", GetWorkload).WithName("GetHost").RequireKey(KeyRole.Read, browser: true);
         return app;
     }
 

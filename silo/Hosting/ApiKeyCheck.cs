@@ -4,33 +4,47 @@ using Microsoft.Extensions.Options;
 
 namespace OrleansDetect.Silo.Hosting;
 
-/// <summary>Checks <c>Authorization: Bearer &lt;key&gt;</c> against the configured ingest keys in constant time.</summary>
+/// <summary>
+/// Checks a request's key — <c>Authorization: Bearer &lt;key&gt;</c>, Basic with the key as password (browsers), or a
+/// <c>?token=</c> (feed readers, which cannot send headers) — against the configured keys and their roles, in
+/// constant time. Keys are kept only as SHA-256 hashes.
+/// </summary>
 public sealed class ApiKeyCheck
 {
-    private readonly byte[][] _keyHashes;
+    /// <summary>The query parameter a read key may travel in (for RSS readers).</summary>
+    public const string TokenParameter = "token";
 
-    public ApiKeyCheck(IOptions<IngestOptions> options)
+    private readonly (byte[] Hash, KeyRole Role)[] _keys;
+
+    public ApiKeyCheck(IOptions<IngestOptions> ingest, IOptions<AuthOptions> auth)
     {
-        _keyHashes = options.Value.ApiKeys
+        _keys = ingest.Value.ApiKeys
             .Where(k => !string.IsNullOrWhiteSpace(k))
-            .Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k.Trim())))
+            .Select(k => (Hash(k), KeyRole.Ingest))
+            .Concat(auth.Value.Keys.Where(k => !string.IsNullOrWhiteSpace(k.Key)).Select(k => (Hash(k.Key), k.Role)))
             .ToArray();
     }
 
-    public bool Required => _keyHashes.Length > 0;
+    /// <summary>False when no key is configured: everything is open.</summary>
+    public bool Required => _keys.Length > 0;
 
-    /// <param name="request">The request whose <c>Authorization</c> header is checked.</param>
-    /// <param name="allowBasic">Also accept <c>Basic</c> credentials whose password is a key (for browsers).</param>
-    public bool IsAuthorized(HttpRequest request, bool allowBasic = false)
+    /// <param name="request">The request whose credentials are checked.</param>
+    /// <param name="role">The least role that may do this.</param>
+    /// <param name="allowBasic">Also accept <c>Basic</c> credentials whose password is a key (browsers).</param>
+    /// <param name="allowToken">Also accept the key as <c>?token=</c> (feed readers).</param>
+    public bool IsAuthorized(HttpRequest request, KeyRole role, bool allowBasic = false, bool allowToken = false)
     {
         if (!Required) return true;
         var header = request.Headers.Authorization.ToString();
         const string bearer = "Bearer ";
         const string basic = "Basic ";
-        if (header.StartsWith(bearer, StringComparison.OrdinalIgnoreCase)) return Matches(header[bearer.Length..].Trim());
-        if (allowBasic && header.StartsWith(basic, StringComparison.OrdinalIgnoreCase)) return Matches(BasicPassword(header[basic.Length..].Trim()));
+        if (header.StartsWith(bearer, StringComparison.OrdinalIgnoreCase)) return Grants(header[bearer.Length..].Trim(), role);
+        if (allowBasic && header.StartsWith(basic, StringComparison.OrdinalIgnoreCase)) return Grants(BasicPassword(header[basic.Length..].Trim()), role);
+        if (allowToken && request.Query.TryGetValue(TokenParameter, out var token)) return Grants(token.ToString(), role);
         return false;
     }
+
+    private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key.Trim()));
 
     private static string BasicPassword(string encoded)
     {
@@ -46,18 +60,43 @@ public sealed class ApiKeyCheck
         }
     }
 
-    private bool Matches(string candidate)
+    private bool Grants(string candidate, KeyRole needed)
     {
         if (candidate.Length == 0) return false;
 
-        // Hashing first gives equal-length inputs, so the comparison time says nothing about the key.
-        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(candidate));
-        var match = false;
-        foreach (var key in _keyHashes)
+        // Hashing first gives equal-length inputs, and every key is compared, so the time says nothing about which
+        // key (or how much of one) matched.
+        var presented = Hash(candidate);
+        var granted = false;
+        foreach (var (hash, role) in _keys)
         {
-            match |= CryptographicOperations.FixedTimeEquals(presented, key);
+            var match = CryptographicOperations.FixedTimeEquals(presented, hash);
+            granted |= match && (role == KeyRole.Admin || role == needed);
         }
 
-        return match;
+        return granted;
     }
+}
+
+/// <summary>Puts the read endpoints behind a read key (or admin) when keys are configured.</summary>
+public static class KeyFilters
+{
+    /// <summary>401 with the challenges a reader of this endpoint can answer, unless the key's role suffices.</summary>
+    public static TBuilder RequireKey<TBuilder>(this TBuilder builder, KeyRole role, bool browser = false, bool token = false)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            if (http.RequestServices.GetRequiredService<ApiKeyCheck>().IsAuthorized(http.Request, role, allowBasic: browser, allowToken: token))
+            {
+                return await next(context);
+            }
+
+            http.Response.Headers.WWWAuthenticate = browser
+                ? new Microsoft.Extensions.Primitives.StringValues(["Bearer", "Basic realm=\"OrleansDetect\", charset=\"UTF-8\""])
+                : "Bearer";
+            var how = token ? " (feed readers: ?token=<key>)" : browser ? " (browsers: Basic, any user name, the key as password)" : "";
+            return Api.IngestApi.Problem(StatusCodes.Status401Unauthorized, "Unauthorized",
+                $"This needs a {role.ToString().ToLowerInvariant()} or admin key: 'Authorization: Bearer <key>'{how}.");
+        });
 }

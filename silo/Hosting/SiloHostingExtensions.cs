@@ -22,6 +22,8 @@ public static class SiloHostingExtensions
         services.AddSingleton(typeof(IValidateOptions<>), typeof(ConfigurationConversionCheck<>));
         services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>();
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         services.AddOptions<IngestRetryOptions>().BindConfiguration(IngestRetryOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<IngestRetryOptions>, IngestRetryOptionsValidator>();
         services.AddSingleton<IngestAvailability>();

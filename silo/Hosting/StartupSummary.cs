@@ -22,6 +22,7 @@ public sealed partial class StartupSummary(
     IOptions<ClusterOptions> cluster,
     IOptions<EndpointOptions> endpoints,
     IOptions<IngestOptions> ingest,
+    IOptions<AuthOptions> auth,
     IOptions<SlackOptions> slack,
     SiloProviders providers,
     LinkGenerator links,
@@ -43,7 +44,10 @@ public sealed partial class StartupSummary(
     private void LogStarted()
     {
         var urls = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        var keys = ingest.Value.ApiKeys.Length;
+        var ingestKeys = ingest.Value.ApiKeys.Count(k => !string.IsNullOrWhiteSpace(k)) + auth.Value.Keys.Count(k => k.Role == KeyRole.Ingest);
+        var readKeys = auth.Value.Keys.Count(k => k.Role == KeyRole.Read);
+        var adminKeys = auth.Value.Keys.Count(k => k.Role == KeyRole.Admin);
+        var keys = ingestKeys + readKeys + adminKeys;
         LogSummary(
             logger,
             silo.SiloAddress.Endpoint.ToString(),
@@ -54,7 +58,7 @@ public sealed partial class StartupSummary(
             endpoints.Value.SiloPort,
             endpoints.Value.GatewayPort,
             providers.Storage,
-            keys == 0 ? "open (no API keys)" : $"{keys} API key(s)",
+            keys == 0 ? "open (no API keys)" : $"keys required ({ingestKeys} ingest, {readKeys} read, {adminKeys} admin)",
             links.GetPathByName(Api.AlertsApi.FeedEndpointName) ?? "-",
             string.IsNullOrWhiteSpace(slack.Value.WebhookUrl) ? "off" : "on",
             string.IsNullOrWhiteSpace(configuration[TelemetryExtensions.EndpointKey]) ? "off" : "on",
@@ -64,11 +68,11 @@ public sealed partial class StartupSummary(
     [LoggerMessage(Level = LogLevel.Information, Message =
         "Silo {Silo} started: cluster {ClusterId}, service {ServiceId}, clustering {Clustering}\n" +
         "HTTP {Urls}; Orleans silo port {SiloPort}, gateway port {GatewayPort}\n" +
-        "Storage: {Storage}; ingest: {Ingest}\n" +
+        "Storage: {Storage}; API: {Access}\n" +
         "Alerts: RSS {RssPath}, Slack {Slack}; OpenTelemetry export {Otlp}\n" +
         "Configuration: appsettings.json in {ContentRoot}, environment variables, command line")]
     private static partial void LogSummary(ILogger logger, string silo, string clusterId, string serviceId, string clustering, string urls,
-        int siloPort, int gatewayPort, string storage, string ingest, string rssPath, string slack, string otlp, string contentRoot);
+        int siloPort, int gatewayPort, string storage, string access, string rssPath, string slack, string otlp, string contentRoot);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Silo {Silo} stopping: readiness is false, in-flight requests finish, grains deactivate")]
     private static partial void LogStopping(ILogger logger, string silo);

@@ -51,7 +51,14 @@ public static class TelemetryExtensions
         if (string.IsNullOrWhiteSpace(configuration[EndpointKey])) return builder;
 
         builder.Services.AddOptions<AspNetCoreTraceInstrumentationOptions>().Configure<IHostApplicationLifetime>((o, lifetime) =>
-            o.Filter = context => IsThisApp(context, lifetime) && !IsPolled(context.Request.Path));
+        {
+            o.Filter = context => IsThisApp(context, lifetime) && !IsPolled(context.Request.Path);
+            // A feed token is a key: the query that carries it is never exported.
+            o.EnrichWithHttpRequest = (activity, request) =>
+            {
+                if (request.Query.ContainsKey(ApiKeyCheck.TokenParameter)) activity.SetTag("url.query", null);
+            };
+        });
 
         // Registered after AddActivityPropagation, so workload.ingest is a child of Orleans' server span.
         builder.UseOrleans(silo => silo.AddIncomingGrainCallFilter<WorkloadIngestTracing>());

@@ -41,7 +41,7 @@ public sealed class SiloLogTests
         var summary = string.Join('\n', log.SkipWhile(l => !l.StartsWith("info: OrleansDetect.Silo.Hosting.StartupSummary", StringComparison.Ordinal)).Skip(1).Take(5));
         Assert.Contains("started: cluster default, service default, clustering Redis", summary, StringComparison.Ordinal);
         Assert.Contains("Orleans silo port", summary, StringComparison.Ordinal);
-        Assert.Contains("Storage: Redis; ingest: 1 API key(s)", summary, StringComparison.Ordinal);
+        Assert.Contains("Storage: Redis; API: keys required (1 ingest, 0 read, 0 admin)", summary, StringComparison.Ordinal);
         Assert.Contains("Alerts: RSS /alerts.rss, Slack on", summary, StringComparison.Ordinal);
         Assert.Contains($"appsettings.json in {AppContext.BaseDirectory}", summary, StringComparison.Ordinal);
         Assert.Contains(log, line => line.Contains("opened: port-sweep", StringComparison.Ordinal));

@@ -8,24 +8,40 @@ using OrleansDetect.Tests.Infrastructure;
 
 namespace OrleansDetect.Tests.Http;
 
-/// <summary>A silo with an ingest key and a Slack webhook (a local listener that rate-limits its first post).</summary>
+/// <summary>
+/// A silo with an ingest key (the old <c>Ingest:ApiKeys</c> form), a read key and an admin key, and a Slack webhook
+/// (a local listener that rate-limits its first post).
+/// </summary>
 public sealed class SecuredSiloFixture : SiloFixture
 {
     public const string ApiKey = "test-ingest-key-0123456789";
+    public const string ReadKey = "test-read-key-0123456789";
+    public const string AdminKey = "test-admin-key-0123456789";
 
     public SlackListener Slack { get; } = new(rateLimitFirst: 1);
 
+    /// <summary>A client that sends the read key.</summary>
+    public HttpClient Reader { get; private set; } = null!;
+
     protected override IEnumerable<string> ExtraArgs() =>
-        [$"--Ingest:ApiKeys:0={ApiKey}", $"--Slack:WebhookUrl={Slack.Url}", "--Slack:MinInterval=00:00:00.200"];
+    [
+        $"--Ingest:ApiKeys:0={ApiKey}",
+        $"--Auth:Keys:0:Key={ReadKey}", "--Auth:Keys:0:Role=Read",
+        $"--Auth:Keys:1:Key={AdminKey}", "--Auth:Keys:1:Role=Admin",
+        $"--Slack:WebhookUrl={Slack.Url}", "--Slack:MinInterval=00:00:00.200",
+    ];
 
     public override async Task InitializeAsync()
     {
         await Slack.StartAsync();
         await base.InitializeAsync();
+        Reader = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        Reader.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ReadKey);
     }
 
     public override async Task DisposeAsync()
     {
+        Reader?.Dispose();
         await base.DisposeAsync();
         await Slack.DisposeAsync();
     }
@@ -100,6 +116,70 @@ public sealed class SecuredSiloTests(SecuredSiloFixture silo)
         Assert.Equal(2, forHost.Length);
         Assert.Contains("high", forHost[1], StringComparison.OrdinalIgnoreCase);
 
-        Assert.Single(await Eventually.ListedAlerts(silo.Http, host));
+        Assert.Single(await Eventually.ListedAlerts(silo.Reader, host));
+    }
+
+    [Theory]
+    [InlineData("api/v1/alerts")]
+    [InlineData("api/v1/alerts/0000000000000000-1")]
+    [InlineData("api/v1/hosts/web-1")]
+    [InlineData("api/v1/workloads/web-1")]
+    [InlineData("alerts.rss")]
+    [InlineData("")]
+    [InlineData("alerts/0000000000000000-1")]
+    public async Task With_keys_configured_every_read_needs_a_read_or_admin_key(string path)
+    {
+        async Task<HttpStatusCode> Status(string? scheme, string? credential, string query = "")
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path + query);
+            if (scheme is not null) request.Headers.Authorization = new AuthenticationHeaderValue(scheme, credential);
+            using var response = await silo.Http.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        string Basic(string key) => Convert.ToBase64String(Encoding.UTF8.GetBytes("analyst:" + key));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await Status(null, null));
+        Assert.Equal(HttpStatusCode.Unauthorized, await Status("Bearer", SecuredSiloFixture.ApiKey)); // an ingest key reads nothing
+        Assert.Equal(HttpStatusCode.Unauthorized, await Status("Bearer", "test-read-key-0123456780"));
+        Assert.NotEqual(HttpStatusCode.Unauthorized, await Status("Bearer", SecuredSiloFixture.ReadKey));
+        Assert.NotEqual(HttpStatusCode.Unauthorized, await Status("Bearer", SecuredSiloFixture.AdminKey));
+        Assert.NotEqual(HttpStatusCode.Unauthorized, await Status("Basic", Basic(SecuredSiloFixture.ReadKey)));
+    }
+
+    [Fact]
+    public async Task A_feed_reader_without_headers_reads_rss_with_a_read_key_as_token_and_only_rss()
+    {
+        using (var feed = await silo.Http.GetAsync($"alerts.rss?token={SecuredSiloFixture.ReadKey}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, feed.StatusCode);
+        }
+
+        using (var ingestToken = await silo.Http.GetAsync($"alerts.rss?token={SecuredSiloFixture.ApiKey}"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, ingestToken.StatusCode);
+        }
+
+        // The token is for readers that cannot send headers; the API does not take it.
+        using var api = await silo.Http.GetAsync($"api/v1/alerts?token={SecuredSiloFixture.ReadKey}");
+        Assert.Equal(HttpStatusCode.Unauthorized, api.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_read_key_cannot_ingest_and_health_stays_open()
+    {
+        var body = Flows.NdjsonLine("auth-read", Flows.T0, "10.0.0.5", "198.18.0.1", 443, "established") + "\n";
+        using (var read = await silo.Http.SendAsync(Post(body, SecuredSiloFixture.ReadKey)))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, read.StatusCode);
+        }
+
+        using (var admin = await silo.Http.SendAsync(Post(body, SecuredSiloFixture.AdminKey)))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, admin.StatusCode);
+        }
+
+        using var ready = await silo.Http.GetAsync("health/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
     }
 }

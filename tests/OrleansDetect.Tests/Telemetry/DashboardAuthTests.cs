@@ -9,7 +9,7 @@ namespace OrleansDetect.Tests.Telemetry;
 public sealed class DashboardAuthTests(SecuredSiloFixture silo)
 {
     [Fact]
-    public async Task With_keys_configured_the_dashboard_needs_one_as_bearer_or_basic_password()
+    public async Task With_keys_configured_the_dashboard_needs_an_admin_key_as_bearer_or_basic_password()
     {
         using (var anonymous = await silo.Http.GetAsync("dashboard/"))
         {
@@ -22,12 +22,23 @@ public sealed class DashboardAuthTests(SecuredSiloFixture silo)
             Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
         }
 
-        using (var bearer = await Get("Bearer", SecuredSiloFixture.ApiKey))
+        // Every collector holds the ingest key, and an analyst the read key: neither opens the silo's log stream.
+        using (var ingest = await Get("Bearer", SecuredSiloFixture.ApiKey))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, ingest.StatusCode);
+        }
+
+        using (var read = await Get("Bearer", SecuredSiloFixture.ReadKey))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, read.StatusCode);
+        }
+
+        using (var bearer = await Get("Bearer", SecuredSiloFixture.AdminKey))
         {
             Assert.Equal(HttpStatusCode.OK, bearer.StatusCode);
         }
 
-        using (var basic = await Get("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("operator:" + SecuredSiloFixture.ApiKey))))
+        using (var basic = await Get("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("operator:" + SecuredSiloFixture.AdminKey))))
         {
             Assert.Equal(HttpStatusCode.OK, basic.StatusCode);
         }
