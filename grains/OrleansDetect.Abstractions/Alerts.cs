@@ -6,6 +6,9 @@ public static class DetectionTypes
     public const string PortSweep = "port-sweep";
     public const string PortScan = "port-scan";
     public const string UnusualEncryptedDns = "unusual-encrypted-dns";
+
+    /// <summary>A workload's failed probes outgrew what its windows track: entries were dropped, evasion suspected.</summary>
+    public const string TrackingCapacity = "tracking-capacity";
 }
 
 /// <summary>Where a sweep's targets live, as alert keys spell it.</summary>

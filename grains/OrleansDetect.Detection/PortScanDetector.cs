@@ -21,6 +21,8 @@ public sealed class PortScanDetector
     private const int TracerouteLastPort = 33534;
     private readonly bool _enabled;
     private readonly bool _ignoreTraceroute;
+    private readonly int _maxTracked;
+    private long _droppedReported;
 
     public PortScanDetector(PortScanOptions options, NetworkScope scope, AlertSubject subject)
     {
@@ -31,6 +33,7 @@ public sealed class PortScanDetector
         _scope = scope;
         _subject = subject;
         _windowMs = (long)options.Window.TotalMilliseconds;
+        _maxTracked = options.MaxTrackedPorts;
         var threshold = new WindowThreshold(options.MediumThreshold, options.HighThreshold, $"static port-scan threshold {options.MediumThreshold}");
         _threshold = (_, _) => threshold;
         _windows = new SlidingDistinctWindows<ScanTarget, ushort>(
@@ -87,6 +90,13 @@ public sealed class PortScanDetector
                 DuringLearning = duringLearning,
                 Evidence = report.Saturated ? FindingEvidence.Saturated() : null,
             });
+        }
+
+        if (_windows.Evicted > _droppedReported)
+        {
+            _droppedReported = _windows.Evicted;
+            findings.Add(TrackingCapacity.Exceeded(_subject, "scan", "Detection:PortScan:MaxTrackedPorts", _windows.Evicted,
+                _windows.TrackedMembers, _maxTracked, _windowMs, watermarkMs, duringLearning));
         }
     }
 }

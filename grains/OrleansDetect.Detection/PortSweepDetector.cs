@@ -21,6 +21,7 @@ public sealed class PortSweepDetector
     private readonly long _publicWindowMs;
     private readonly long _internalWindowMs;
     private readonly bool _enabled;
+    private long _droppedReported;
 
     public PortSweepDetector(PortSweepOptions options, NetworkScope scope, AlertSubject subject, WorkloadBaseline? baseline = null)
     {
@@ -91,6 +92,13 @@ public sealed class PortSweepDetector
                 DuringLearning = duringLearning,
                 Evidence = report.Saturated ? FindingEvidence.Saturated() : null,
             });
+        }
+
+        if (_windows.Evicted > _droppedReported)
+        {
+            _droppedReported = _windows.Evicted;
+            findings.Add(TrackingCapacity.Exceeded(_subject, "sweep", "Detection:PortSweep:MaxTrackedTargets", _windows.Evicted,
+                _windows.TrackedMembers, _options.MaxTrackedTargets, Math.Max(_publicWindowMs, _internalWindowMs), watermarkMs, duringLearning));
         }
     }
 

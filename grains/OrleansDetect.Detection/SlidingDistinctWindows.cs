@@ -25,8 +25,11 @@ internal readonly record struct WindowReport<TGroup, TMember>(
 /// Two flat dictionaries and no per-group collections, so steady-state updates allocate nothing: one keyed
 /// by (group, member) holding when that member leaves the window, one keyed by group holding counts.
 /// Counts are exact after <see cref="Prune"/> and upper bounds in between (expired members not yet removed).
-/// When a bound is hit a new member is not tracked and its group is marked saturated: the window stops
-/// growing until old members expire, and a finding reports "at least N".
+/// When a group reaches its own bound a new member is not tracked and the group is marked saturated: it stops
+/// growing until old members expire, and a finding reports "at least N". When all groups together reach the
+/// total bound, the oldest tenth of the members of groups still below their threshold — junk spread over many
+/// groups — makes room (<see cref="Evicted"/> counts them), so volume on thousands of ports cannot crowd out a
+/// real sweep; only when every member belongs to a group at its threshold is the new member refused.
 /// </remarks>
 internal sealed class SlidingDistinctWindows<TGroup, TMember>
     where TGroup : struct, IEquatable<TGroup>
@@ -40,6 +43,7 @@ internal sealed class SlidingDistinctWindows<TGroup, TMember>
     private readonly int _sampleSize;
     private readonly long _pruneEveryMs;
     private long _nextPruneAtMs = long.MinValue;
+    private long[] _evictionScratch = [];
 
     // Evidence scratch reused by every Judge so a quiet batch allocates nothing; the first
     // _candidateCount entries belong to the current judgement.
@@ -60,6 +64,9 @@ internal sealed class SlidingDistinctWindows<TGroup, TMember>
     }
 
     public int TrackedMembers => _members.Count;
+
+    /// <summary>Members dropped to make room under the total bound, since this window was created.</summary>
+    public long Evicted { get; private set; }
 
     /// <summary>Counts <paramref name="member"/> in <paramref name="group"/> at <paramref name="timeMs"/>, unless it is already outside the window.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -85,10 +92,10 @@ internal sealed class SlidingDistinctWindows<TGroup, TMember>
             return;
         }
 
-        AddNew(key, ref entry, leavesAtMs, windowMs);
+        AddNew(key, leavesAtMs, windowMs);
     }
 
-    private void AddNew(MemberKey key, ref Member entry, long leavesAtMs, long windowMs)
+    private void AddNew(MemberKey key, long leavesAtMs, long windowMs)
     {
         ref var state = ref CollectionsMarshal.GetValueRefOrAddDefault(_groups, key.Group, out var groupKnown);
         if (!groupKnown)
@@ -97,17 +104,57 @@ internal sealed class SlidingDistinctWindows<TGroup, TMember>
             state.WindowMs = windowMs;
         }
 
-        if (state.Distinct >= _maxPerGroup || _members.Count > _maxMembers)
+        if (state.Distinct >= _maxPerGroup || (_members.Count > _maxMembers && !MakeRoom(key.Group)))
         {
             state.Saturated = true;
             _members.Remove(key);
             return;
         }
 
-        entry.LeavesAtMs = leavesAtMs;
-        entry.Attempts = 1;
+        // Making room only removed other entries, which does not move this one; looked up again all the same.
+        ref var added = ref CollectionsMarshal.GetValueRefOrNullRef(_members, key);
+        added.LeavesAtMs = leavesAtMs;
+        added.Attempts = 1;
         state.Distinct++;
         _grownSinceJudge = true;
+    }
+
+    /// <summary>
+    /// Drops the oldest tenth of the members of groups below their static threshold (never <paramref name="admitting"/>'s):
+    /// O(tracked members), once per tenth of the bound, so amortized O(1) per member. False when nothing may go.
+    /// </summary>
+    private bool MakeRoom(TGroup admitting)
+    {
+        if (_evictionScratch.Length < _members.Count) _evictionScratch = new long[_members.Count];
+        var eligible = 0;
+        foreach (var (key, entry) in _members)
+        {
+            if (IsEvictable(key, admitting)) _evictionScratch[eligible++] = entry.LeavesAtMs;
+        }
+
+        if (eligible == 0) return false;
+        var take = Math.Min(eligible, Math.Max(1, _maxMembers / 10));
+        Array.Sort(_evictionScratch, 0, eligible);
+        var cutoff = _evictionScratch[take - 1];
+        var removed = 0;
+        foreach (var (key, entry) in _members)
+        {
+            if (removed == take) break;
+            if (entry.LeavesAtMs > cutoff || !IsEvictable(key, admitting)) continue;
+            _members.Remove(key);
+            CollectionsMarshal.GetValueRefOrNullRef(_groups, key.Group).Distinct--;
+            removed++;
+        }
+
+        Evicted += removed;
+        return true;
+    }
+
+    private bool IsEvictable(MemberKey key, TGroup admitting)
+    {
+        if (key.Group.Equals(admitting)) return false;
+        ref var group = ref CollectionsMarshal.GetValueRefOrNullRef(_groups, key.Group);
+        return group.Distinct < group.StaticThreshold;
     }
 
     /// <summary>

@@ -19,6 +19,7 @@ public static class AlertText
         ["T1071.004"] = "Application Layer Protocol: DNS",
         ["T1573.002"] = "Encrypted Channel: Asymmetric Cryptography",
         ["T1572"] = "Protocol Tunneling",
+        ["T1562"] = "Impair Defenses",
     };
 
     /// <summary>The MITRE ATT&amp;CK technique name for an id, or null when it is not one we name.</summary>
@@ -42,6 +43,8 @@ public static class AlertText
             DetectionTypes.PortScan =>
                 $"Port scan: {d.Workload} probed {targets} {key.Protocol.Name()} ports on {key.TargetOrScope}",
             DetectionTypes.UnusualEncryptedDns => EncryptedDnsTitle(d),
+            DetectionTypes.TrackingCapacity =>
+                $"Tracking capacity exceeded: {d.Workload} probed more distinct targets than the {key.TargetOrScope} windows track ({d.FailedAttempts} entries dropped; evasion suspected)",
             _ => $"{d.Type}: {d.Workload} {key.PortLabel} {key.TargetOrScope} ({targets} distinct targets)",
         };
     }

@@ -278,6 +278,32 @@ public class PortSweepDetectorTests
     }
 
     [Fact]
+    public void Junk_on_fifty_thousand_ports_cannot_blind_a_real_sweep_and_is_itself_reported()
+    {
+        // 50,001 failed flows, each to its own port: they fill MaxTrackedTargets (50,000) without any port near a
+        // threshold. Then a 100-target tcp/22 sweep, which must still be seen — high, as for a clean workload.
+        var detector = NewDetector();
+        for (var i = 0; i < 50_001; i++)
+        {
+            Assert.True(detector.Observe(Failed(T0 + i, Public(i), 1024 + i)));
+        }
+
+        Sweep(detector, 100, 22, i => Public(100_000 + i), startMs: T0 + 60_000);
+
+        var findings = Collect(detector);
+        var sweep = Assert.Single(findings, f => f.Type == DetectionTypes.PortSweep);
+        Assert.Equal((22, Severity.High, 100), (sweep.Key.Port, sweep.Severity, sweep.DistinctTargets));
+        var capacity = Assert.Single(findings, f => f.Type == DetectionTypes.TrackingCapacity);
+        Assert.Equal(Severity.High, capacity.Severity);
+        Assert.InRange(capacity.FailedAttempts, 1, 50_001); // entries dropped, all junk
+        Assert.True(detector.TrackedEntries <= new PortSweepOptions().MaxTrackedTargets + 1);
+
+        // Reported once per push, not on every later batch.
+        Sweep(detector, 5, 22, i => Public(200_000 + i), startMs: T0 + 170_000);
+        Assert.DoesNotContain(Collect(detector), f => f.Type == DetectionTypes.TrackingCapacity);
+    }
+
+    [Fact]
     public void A_learned_floor_raises_the_threshold()
     {
         // A learned workload that usually fails towards 13 ± 0.5 public destinations on tcp/22 per window:
