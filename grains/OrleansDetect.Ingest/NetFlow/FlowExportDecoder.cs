@@ -1,0 +1,872 @@
+using System.Buffers.Binary;
+
+namespace OrleansDetect.Ingest.NetFlow;
+
+/// <summary>
+/// Decodes NetFlow v5, NetFlow v9 (RFC 3954) and IPFIX (RFC 7011) datagrams into <see cref="ExportedFlow"/> records.
+/// Templates are kept per (exporter address, source id / observation domain, template id), per protocol version.
+/// Every length, count and offset is checked against the datagram: a malformed datagram is dropped and counted for its
+/// exporter, never thrown. Not thread-safe: one receive loop owns a decoder.
+/// </summary>
+public sealed class FlowExportDecoder(FlowDecoderOptions options)
+{
+    private const int V5HeaderLength = 24;
+    private const int V5RecordLength = 48;
+    private const int V5MaxRecords = 30;
+    private const int V9HeaderLength = 20;
+    private const int IpfixHeaderLength = 16;
+
+    // The NTP era starts in 1900; IPFIX's micro/nanosecond timestamps count from there (RFC 7011 §6.1.9).
+    private const long NtpToUnixSeconds = 2_208_988_800;
+
+    private readonly Dictionary<NetAddress, Exporter> _exporters = [];
+    private readonly long _templateLifetimeMs = (long)options.TemplateLifetime.TotalMilliseconds;
+    private readonly long _templateWaitMs = (long)options.TemplateWait.TotalMilliseconds;
+
+    public FlowExportDecoder()
+        : this(new FlowDecoderOptions())
+    {
+    }
+
+    public IEnumerable<ExporterStatistics> Exporters => _exporters.Values.Select(e => e.Stats);
+
+    /// <summary>
+    /// Decodes one datagram from <paramref name="exporter"/>, appending its flow records to <paramref name="output"/>;
+    /// records of held data whose template this datagram brings are appended too. Returns why the datagram was
+    /// dropped (its records are then not appended), or <see cref="DatagramDrop.None"/>.
+    /// </summary>
+    public DatagramDrop Decode(ReadOnlySpan<byte> datagram, NetAddress exporter, long receivedMs, ExportedFlowBuffer output)
+    {
+        if (!_exporters.TryGetValue(exporter, out var state))
+        {
+            if (_exporters.Count >= options.MaxExporters)
+            {
+                return DatagramDrop.TemplateLimit;
+            }
+
+            state = new Exporter(exporter);
+            _exporters.Add(exporter, state);
+        }
+
+        var stats = state.Stats;
+        stats.Datagrams++;
+        stats.LastSeenMs = receivedMs;
+        if (state.Held.Count > 0)
+        {
+            ExpireHeld(state, receivedMs);
+        }
+
+        var start = output.Count;
+        var drop = datagram.Length < 2 ? DatagramDrop.Truncated : BinaryPrimitives.ReadUInt16BigEndian(datagram) switch
+        {
+            5 => DecodeV5(datagram, state, output),
+            9 => DecodeTemplated(datagram, 9, state, receivedMs, output),
+            10 => DecodeTemplated(datagram, 10, state, receivedMs, output),
+            _ => DatagramDrop.UnknownVersion,
+        };
+
+        if (drop != DatagramDrop.None)
+        {
+            output.Truncate(start);
+            stats.Drop(drop);
+        }
+        else
+        {
+            stats.Records += output.Count - start;
+        }
+
+        stats.Templates = state.Templates.Count;
+        stats.HeldSets = state.Held.Count;
+        return drop;
+    }
+
+    /// <summary>Drops (and counts) held data whose template did not come in time; call now and then when no datagram arrives.</summary>
+    public void ExpireHeld(long nowMs)
+    {
+        foreach (var state in _exporters.Values)
+        {
+            if (state.Held.Count > 0)
+            {
+                ExpireHeld(state, nowMs);
+                state.Stats.HeldSets = state.Held.Count;
+            }
+        }
+    }
+
+    private static DatagramDrop DecodeV5(ReadOnlySpan<byte> d, Exporter state, ExportedFlowBuffer output)
+    {
+        if (d.Length < V5HeaderLength)
+        {
+            return DatagramDrop.Truncated;
+        }
+
+        int count = BinaryPrimitives.ReadUInt16BigEndian(d[2..]);
+        if (count is 0 or > V5MaxRecords)
+        {
+            return DatagramDrop.Malformed;
+        }
+
+        if (d.Length < V5HeaderLength + (count * V5RecordLength))
+        {
+            return DatagramDrop.Truncated;
+        }
+
+        var uptime = BinaryPrimitives.ReadUInt32BigEndian(d[4..]);
+        var exportMs = (BinaryPrimitives.ReadUInt32BigEndian(d[8..]) * 1000L) + (BinaryPrimitives.ReadUInt32BigEndian(d[12..]) / 1_000_000);
+        var sequence = BinaryPrimitives.ReadUInt32BigEndian(d[16..]);
+
+        // The low 14 bits are the interval, the top two the sampling mode (0: none).
+        var samplingField = BinaryPrimitives.ReadUInt16BigEndian(d[22..]);
+        var sampling = (samplingField >> 14) != 0 && (samplingField & 0x3FFF) > 1 ? (uint)(samplingField & 0x3FFF) : 1u;
+
+        if (state.Domain(new DomainKey(5, d[20] | ((uint)d[21] << 8)), out var domain) is { } limit)
+        {
+            return limit;
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            var r = d.Slice(V5HeaderLength + (i * V5RecordLength), V5RecordLength);
+            ref var flow = ref output.Add();
+            flow.Src = NetAddress.FromV4(BinaryPrimitives.ReadUInt32BigEndian(r));
+            flow.Dst = NetAddress.FromV4(BinaryPrimitives.ReadUInt32BigEndian(r[4..]));
+            flow.Packets = BinaryPrimitives.ReadUInt32BigEndian(r[16..]);
+            flow.Bytes = BinaryPrimitives.ReadUInt32BigEndian(r[20..]);
+            flow.StartMs = exportMs - (int)(uptime - BinaryPrimitives.ReadUInt32BigEndian(r[24..]));
+            flow.EndMs = exportMs - (int)(uptime - BinaryPrimitives.ReadUInt32BigEndian(r[28..]));
+            flow.SrcPort = BinaryPrimitives.ReadUInt16BigEndian(r[32..]);
+            flow.DstPort = BinaryPrimitives.ReadUInt16BigEndian(r[34..]);
+            flow.TcpFlags = r[37];
+            flow.Protocol = r[38];
+            flow.SamplingInterval = sampling;
+        }
+
+        // v5 counts flows: the sequence is the number of flows the exporter sent before this datagram.
+        state.Stats.SequenceLost += domain.Sequence.Observe(sequence, (uint)count);
+        return DatagramDrop.None;
+    }
+
+    /// <summary>v9 and IPFIX: a header, then sets of templates, options templates and data.</summary>
+    private DatagramDrop DecodeTemplated(ReadOnlySpan<byte> d, byte version, Exporter state, long receivedMs, ExportedFlowBuffer output)
+    {
+        var header = new Header { Version = version };
+        uint sequence;
+        ReadOnlySpan<byte> sets;
+        if (version == 9)
+        {
+            if (d.Length < V9HeaderLength)
+            {
+                return DatagramDrop.Truncated;
+            }
+
+            header.Uptime = BinaryPrimitives.ReadUInt32BigEndian(d[4..]);
+            header.ExportMs = BinaryPrimitives.ReadUInt32BigEndian(d[8..]) * 1000L;
+            sequence = BinaryPrimitives.ReadUInt32BigEndian(d[12..]);
+            header.Domain = BinaryPrimitives.ReadUInt32BigEndian(d[16..]);
+            sets = d[V9HeaderLength..];
+        }
+        else
+        {
+            if (d.Length < IpfixHeaderLength)
+            {
+                return DatagramDrop.Truncated;
+            }
+
+            // One message per datagram; bytes after the message's own length are not part of it.
+            int length = BinaryPrimitives.ReadUInt16BigEndian(d[2..]);
+            if (length < IpfixHeaderLength)
+            {
+                return DatagramDrop.Malformed;
+            }
+
+            if (length > d.Length)
+            {
+                return DatagramDrop.Truncated;
+            }
+
+            header.ExportMs = BinaryPrimitives.ReadUInt32BigEndian(d[4..]) * 1000L;
+            sequence = BinaryPrimitives.ReadUInt32BigEndian(d[8..]);
+            header.Domain = BinaryPrimitives.ReadUInt32BigEndian(d[12..]);
+            sets = d[IpfixHeaderLength..length];
+        }
+
+        if (state.Domain(new DomainKey(version, header.Domain), out var domain) is { } limit)
+        {
+            return limit;
+        }
+
+        var dataRecords = 0;
+        var recordsKnown = true;
+        while (sets.Length >= 4)
+        {
+            var setId = BinaryPrimitives.ReadUInt16BigEndian(sets);
+            int setLength = BinaryPrimitives.ReadUInt16BigEndian(sets[2..]);
+            if (setLength < 4)
+            {
+                return DatagramDrop.Malformed;
+            }
+
+            if (setLength > sets.Length)
+            {
+                return DatagramDrop.Truncated;
+            }
+
+            var body = sets[4..setLength];
+            sets = sets[setLength..];
+            var drop = DatagramDrop.None;
+            if (setId == (version == 9 ? 0 : 2))
+            {
+                drop = ReadTemplates(body, isOptions: false, header, state, domain, receivedMs, output);
+            }
+            else if (setId == (version == 9 ? 1 : 3))
+            {
+                drop = ReadTemplates(body, isOptions: true, header, state, domain, receivedMs, output);
+            }
+            else if (setId >= 256)
+            {
+                var key = new TemplateKey(version, header.Domain, setId);
+                if (state.Template(key, receivedMs, _templateLifetimeMs) is { } template)
+                {
+                    drop = DecodeData(body, template, header, domain, output, out var records);
+                    dataRecords += records;
+                }
+                else
+                {
+                    recordsKnown = false;
+                    Hold(state, key, header, body, receivedMs);
+                }
+            }
+
+            if (drop != DatagramDrop.None)
+            {
+                return drop;
+            }
+        }
+
+        // v9 counts export packets; IPFIX counts data records, which templates do not add to (RFC 7011 §3.1), so a
+        // message with data we could not read yet leaves the next number unknown.
+        var lost = domain.Sequence.Observe(sequence, version == 9 ? 1u : (uint)dataRecords);
+        state.Stats.SequenceLost += lost;
+        if (version == 10 && !recordsKnown)
+        {
+            domain.Sequence.Forget();
+        }
+
+        return DatagramDrop.None;
+    }
+
+    /// <summary>
+    /// A template or options template set. A definition replaces an older one under the same id (an identical one
+    /// only refreshes its time); field count 0 withdraws one, and ids 2 / 3 with count 0 withdraw every data / options
+    /// template of the domain (RFC 7011 §8.1).
+    /// </summary>
+    private DatagramDrop ReadTemplates(
+        ReadOnlySpan<byte> body, bool isOptions, in Header header, Exporter state, Domain domain, long receivedMs, ExportedFlowBuffer output)
+    {
+        var ipfix = header.Version == 10;
+        while (body.Length >= 4)
+        {
+            var id = BinaryPrimitives.ReadUInt16BigEndian(body);
+            int fieldCount;
+            int scopeCount = 0;
+            int position;
+            if (isOptions && !ipfix)
+            {
+                // v9 options template: scope and option lengths in bytes, 4 bytes per field.
+                if (body.Length < 6)
+                {
+                    return DatagramDrop.Truncated;
+                }
+
+                int scopeBytes = BinaryPrimitives.ReadUInt16BigEndian(body[2..]);
+                int optionBytes = BinaryPrimitives.ReadUInt16BigEndian(body[4..]);
+                if (scopeBytes % 4 != 0 || optionBytes % 4 != 0)
+                {
+                    return DatagramDrop.Malformed;
+                }
+
+                fieldCount = (scopeBytes + optionBytes) / 4;
+                scopeCount = scopeBytes / 4;
+                position = 6;
+            }
+            else
+            {
+                fieldCount = BinaryPrimitives.ReadUInt16BigEndian(body[2..]);
+                position = 4;
+                if (isOptions && fieldCount > 0)
+                {
+                    if (body.Length < 6)
+                    {
+                        return DatagramDrop.Truncated;
+                    }
+
+                    scopeCount = BinaryPrimitives.ReadUInt16BigEndian(body[4..]);
+                    if (scopeCount == 0 || scopeCount > fieldCount)
+                    {
+                        return DatagramDrop.Malformed;
+                    }
+
+                    position = 6;
+                }
+            }
+
+            if (fieldCount == 0)
+            {
+                if (id == (isOptions ? 3 : 2))
+                {
+                    state.WithdrawAll(header.Version, header.Domain, isOptions);
+                }
+                else if (id >= 256)
+                {
+                    state.Withdraw(new TemplateKey(header.Version, header.Domain, id));
+                }
+                else
+                {
+                    return DatagramDrop.Malformed;
+                }
+
+                body = body[position..];
+                continue;
+            }
+
+            if (id < 256)
+            {
+                return DatagramDrop.Malformed;
+            }
+
+            // First pass: find the definition's end, checking every field fits.
+            var fieldsStart = position;
+            for (var f = 0; f < fieldCount; f++)
+            {
+                if (body.Length < position + 4)
+                {
+                    return DatagramDrop.Truncated;
+                }
+
+                var element = BinaryPrimitives.ReadUInt16BigEndian(body[position..]);
+                position += 4;
+                if (ipfix && (element & 0x8000) != 0)
+                {
+                    if (body.Length < position + 4)
+                    {
+                        return DatagramDrop.Truncated;
+                    }
+
+                    position += 4;
+                }
+            }
+
+            var definition = body[..position];
+            body = body[position..];
+            var key = new TemplateKey(header.Version, header.Domain, id);
+            if (state.Templates.TryGetValue(key, out var existing) && existing.IsOptions == isOptions && existing.Definition.AsSpan().SequenceEqual(definition))
+            {
+                existing.RefreshedMs = receivedMs;
+                continue;
+            }
+
+            var fields = new TemplateField[fieldCount];
+            var p = fieldsStart;
+            for (var f = 0; f < fieldCount; f++)
+            {
+                var element = BinaryPrimitives.ReadUInt16BigEndian(definition[p..]);
+                var length = BinaryPrimitives.ReadUInt16BigEndian(definition[(p + 2)..]);
+                p += 4;
+                uint enterprise = 0;
+                if (ipfix && (element & 0x8000) != 0)
+                {
+                    enterprise = BinaryPrimitives.ReadUInt32BigEndian(definition[p..]);
+                    element &= 0x7FFF;
+                    p += 4;
+                }
+
+                // Scope fields only say what an options record is about (the exporter, an interface): never read as values.
+                var kind = f < scopeCount ? FieldKind.Skip : FlowTemplate.KindOf(element, enterprise, length);
+                fields[f] = new TemplateField(kind, length);
+            }
+
+            var template = FlowTemplate.Create(isOptions, definition, fields);
+            if (template.MinLength == 0)
+            {
+                return DatagramDrop.Malformed;
+            }
+
+            template.RefreshedMs = receivedMs;
+            if (!state.Store(key, template, options.MaxTemplatesPerExporter, receivedMs, _templateLifetimeMs))
+            {
+                state.Stats.Drop(DatagramDrop.TemplateLimit);
+                continue;
+            }
+
+            DecodeHeld(state, key, template, domain, output);
+        }
+
+        return DatagramDrop.None;
+    }
+
+    /// <summary>The records of one data set; options records update the domain's sampling and start time instead of producing flows.</summary>
+    private static DatagramDrop DecodeData(
+        ReadOnlySpan<byte> body, FlowTemplate template, in Header header, Domain domain, ExportedFlowBuffer output, out int records)
+    {
+        records = 0;
+        var values = default(RecordValues);
+        if (template.FixedLength > 0)
+        {
+            // Whatever is left after the last whole record is padding.
+            var length = template.FixedLength;
+            var read = template.Read;
+            for (var offset = 0; offset + length <= body.Length; offset += length)
+            {
+                var record = body.Slice(offset, length);
+                values.Reset();
+                foreach (var field in read)
+                {
+                    values.Apply(field.Kind, record.Slice(field.Offset, field.Length));
+                }
+
+                records++;
+                Emit(ref values, template, header, domain, output);
+            }
+
+            return DatagramDrop.None;
+        }
+
+        while (body.Length >= template.MinLength)
+        {
+            values.Reset();
+            foreach (var field in template.Fields)
+            {
+                int length = field.Length;
+                if (length == FlowTemplate.VariableLength)
+                {
+                    if (body.Length < 1)
+                    {
+                        return DatagramDrop.Truncated;
+                    }
+
+                    length = body[0];
+                    body = body[1..];
+                    if (length == 255)
+                    {
+                        if (body.Length < 2)
+                        {
+                            return DatagramDrop.Truncated;
+                        }
+
+                        length = BinaryPrimitives.ReadUInt16BigEndian(body);
+                        body = body[2..];
+                    }
+                }
+
+                if (body.Length < length)
+                {
+                    return DatagramDrop.Truncated;
+                }
+
+                values.Apply(field.Kind, body[..length]);
+                body = body[length..];
+            }
+
+            records++;
+            Emit(ref values, template, header, domain, output);
+        }
+
+        return DatagramDrop.None;
+    }
+
+    private static void Emit(ref RecordValues values, FlowTemplate template, in Header header, Domain domain, ExportedFlowBuffer output)
+    {
+        var sampling = values.Sampling();
+        if (template.IsOptions)
+        {
+            if (sampling > 0) domain.SamplingInterval = sampling;
+            if (values.SystemInitMs > 0) domain.SystemInitMs = values.SystemInitMs;
+            return;
+        }
+
+        // A record that names no endpoints is no flow to us (an exporter's own statistics, a MAC-only record).
+        if (!values.HasSrc || !values.HasDst)
+        {
+            return;
+        }
+
+        ref var flow = ref output.Add();
+        flow = values.Flow;
+        flow.SamplingInterval = sampling > 0 ? sampling : domain.SamplingInterval > 0 ? domain.SamplingInterval : 1;
+        if (flow.Bytes == 0) flow.Bytes = values.TotalBytes;
+        if (flow.Packets == 0) flow.Packets = values.TotalPackets;
+        flow.IsBiflow = values.HasReverse;
+        flow.StartMs = values.Time(values.StartAbsMs, values.StartUptime, values.StartDeltaUs, header, domain);
+        flow.EndMs = values.Time(values.EndAbsMs, values.EndUptime, values.EndDeltaUs, header, domain);
+    }
+
+    private void Hold(Exporter state, TemplateKey key, in Header header, ReadOnlySpan<byte> body, long receivedMs)
+    {
+        if (state.HeldBytes + body.Length > options.MaxHeldBytesPerExporter || _templateWaitMs <= 0)
+        {
+            state.Stats.Drop(DatagramDrop.NoTemplate);
+            return;
+        }
+
+        state.Held.Add(new HeldSet(key, header, body.ToArray(), receivedMs));
+        state.HeldBytes += body.Length;
+    }
+
+    private static void DecodeHeld(Exporter state, TemplateKey key, FlowTemplate template, Domain domain, ExportedFlowBuffer output)
+    {
+        for (var i = 0; i < state.Held.Count; i++)
+        {
+            var held = state.Held[i];
+            if (held.Key != key)
+            {
+                continue;
+            }
+
+            state.Held.RemoveAt(i--);
+            state.HeldBytes -= held.Data.Length;
+            var start = output.Count;
+            if (DecodeData(held.Data, template, held.Header, domain, output, out _) != DatagramDrop.None)
+            {
+                output.Truncate(start);
+                state.Stats.Drop(DatagramDrop.Malformed);
+            }
+
+            state.Stats.Records += output.Count - start;
+        }
+    }
+
+    private void ExpireHeld(Exporter state, long nowMs)
+    {
+        for (var i = 0; i < state.Held.Count; i++)
+        {
+            if (nowMs - state.Held[i].ReceivedMs > _templateWaitMs)
+            {
+                state.HeldBytes -= state.Held[i].Data.Length;
+                state.Held.RemoveAt(i--);
+                state.Stats.Drop(DatagramDrop.NoTemplate);
+            }
+        }
+    }
+
+    /// <summary>What a data record's times are relative to.</summary>
+    private struct Header
+    {
+        public byte Version;
+        public uint Domain;
+        public long ExportMs;
+
+        /// <summary>v9's sysUpTime at export (ms).</summary>
+        public uint Uptime;
+    }
+
+    /// <summary>One record's values as read, before times are resolved.</summary>
+    private struct RecordValues
+    {
+        public ExportedFlow Flow;
+        public bool HasSrc;
+        public bool HasDst;
+        public bool HasReverse;
+        public long TotalBytes;
+        public long TotalPackets;
+        public long StartAbsMs;
+        public long EndAbsMs;
+        public long StartUptime;
+        public long EndUptime;
+        public long StartDeltaUs;
+        public long EndDeltaUs;
+        public long PacketInterval;
+        public long PacketSpace;
+        public long SystemInitMs;
+
+        public void Reset()
+        {
+            this = default;
+            StartUptime = EndUptime = StartDeltaUs = EndDeltaUs = -1;
+        }
+
+        public void Apply(FieldKind kind, ReadOnlySpan<byte> value)
+        {
+            switch (kind)
+            {
+                case FieldKind.SrcV4:
+                    Flow.Src = NetAddress.FromV4(BinaryPrimitives.ReadUInt32BigEndian(value));
+                    HasSrc = true;
+                    break;
+                case FieldKind.DstV4:
+                    Flow.Dst = NetAddress.FromV4(BinaryPrimitives.ReadUInt32BigEndian(value));
+                    HasDst = true;
+                    break;
+                case FieldKind.SrcV6:
+                    Flow.Src = V6(value);
+                    HasSrc = true;
+                    break;
+                case FieldKind.DstV6:
+                    Flow.Dst = V6(value);
+                    HasDst = true;
+                    break;
+                case FieldKind.SrcPort:
+                    Flow.SrcPort = (ushort)Unsigned(value);
+                    break;
+                case FieldKind.DstPort:
+                    Flow.DstPort = (ushort)Unsigned(value);
+                    break;
+                case FieldKind.Protocol:
+                    Flow.Protocol = (byte)Unsigned(value);
+                    break;
+                case FieldKind.TcpFlags:
+                    Flow.TcpFlags = (ushort)(Unsigned(value) & 0x1FF);
+                    break;
+                case FieldKind.Bytes:
+                    Flow.Bytes = Counter(value);
+                    break;
+                case FieldKind.Packets:
+                    Flow.Packets = Counter(value);
+                    break;
+                case FieldKind.TotalBytes:
+                    TotalBytes = Counter(value);
+                    break;
+                case FieldKind.TotalPackets:
+                    TotalPackets = Counter(value);
+                    break;
+                case FieldKind.StartUptime:
+                    StartUptime = (uint)Unsigned(value);
+                    break;
+                case FieldKind.EndUptime:
+                    EndUptime = (uint)Unsigned(value);
+                    break;
+                case FieldKind.StartSeconds:
+                    StartAbsMs = Counter(value) * 1000;
+                    break;
+                case FieldKind.EndSeconds:
+                    EndAbsMs = Counter(value) * 1000;
+                    break;
+                case FieldKind.StartMilliseconds:
+                    StartAbsMs = Counter(value);
+                    break;
+                case FieldKind.EndMilliseconds:
+                    EndAbsMs = Counter(value);
+                    break;
+                case FieldKind.StartMicroseconds or FieldKind.StartNanoseconds:
+                    StartAbsMs = Ntp(value);
+                    break;
+                case FieldKind.EndMicroseconds or FieldKind.EndNanoseconds:
+                    EndAbsMs = Ntp(value);
+                    break;
+                case FieldKind.StartDeltaMicroseconds:
+                    StartDeltaUs = (uint)Unsigned(value);
+                    break;
+                case FieldKind.EndDeltaMicroseconds:
+                    EndDeltaUs = (uint)Unsigned(value);
+                    break;
+                case FieldKind.SamplingInterval:
+                    Flow.SamplingInterval = (uint)Math.Min(Unsigned(value), uint.MaxValue);
+                    break;
+                case FieldKind.SamplingPacketInterval:
+                    PacketInterval = Counter(value);
+                    break;
+                case FieldKind.SamplingPacketSpace:
+                    PacketSpace = Counter(value);
+                    break;
+                case FieldKind.SystemInitMilliseconds:
+                    SystemInitMs = Counter(value);
+                    break;
+                case FieldKind.ReverseBytes:
+                    Flow.ReverseBytes = Counter(value);
+                    HasReverse = true;
+                    break;
+                case FieldKind.ReversePackets:
+                    Flow.ReversePackets = Counter(value);
+                    HasReverse = true;
+                    break;
+                case FieldKind.ReverseTcpFlags:
+                    Flow.ReverseTcpFlags = (ushort)(Unsigned(value) & 0x1FF);
+                    HasReverse = true;
+                    break;
+            }
+        }
+
+        /// <summary>1 in N from the record's own sampling fields (PSAMP's interval/space: N = (interval + space) / interval); 0 when it has none.</summary>
+        public readonly uint Sampling()
+        {
+            if (Flow.SamplingInterval > 0) return Flow.SamplingInterval;
+            if (PacketInterval > 0 && PacketSpace > 0) return (uint)Math.Min((PacketInterval + PacketSpace) / PacketInterval, uint.MaxValue);
+            return 0;
+        }
+
+        /// <summary>
+        /// An absolute time when the record has one; else uptime-relative: v9 against the header's sysUpTime and
+        /// export time, IPFIX against the exporter's systemInitTimeMilliseconds (from its options records); else a
+        /// delta before the export time; else the export time.
+        /// </summary>
+        public readonly long Time(long absMs, long uptime, long deltaUs, in Header header, Domain domain)
+        {
+            if (absMs > 0) return absMs;
+            if (uptime >= 0)
+            {
+                if (header.Version == 9) return header.ExportMs - (int)(header.Uptime - (uint)uptime);
+                if (domain.SystemInitMs > 0) return domain.SystemInitMs + uptime;
+            }
+
+            return deltaUs >= 0 ? header.ExportMs - (deltaUs / 1000) : header.ExportMs;
+        }
+
+        // An IPv4-mapped IPv6 address comes out as that IPv4 address: NetAddress holds IPv4 in the mapped form.
+        private static NetAddress V6(ReadOnlySpan<byte> value) =>
+            new(BinaryPrimitives.ReadUInt64BigEndian(value), BinaryPrimitives.ReadUInt64BigEndian(value[8..]));
+
+        /// <summary>A big-endian unsigned integer of 1–8 bytes (reduced-size encoding, RFC 7011 §6.2).</summary>
+        private static ulong Unsigned(ReadOnlySpan<byte> value) => value.Length switch
+        {
+            1 => value[0],
+            2 => BinaryPrimitives.ReadUInt16BigEndian(value),
+            4 => BinaryPrimitives.ReadUInt32BigEndian(value),
+            8 => BinaryPrimitives.ReadUInt64BigEndian(value),
+            _ => Slow(value),
+        };
+
+        private static ulong Slow(ReadOnlySpan<byte> value)
+        {
+            ulong result = 0;
+            foreach (var b in value)
+            {
+                result = (result << 8) | b;
+            }
+
+            return result;
+        }
+
+        /// <summary>Counters and times as non-negative longs (a 64-bit counter past long.MaxValue is capped).</summary>
+        private static long Counter(ReadOnlySpan<byte> value) => (long)Math.Min(Unsigned(value), long.MaxValue);
+
+        private static long Ntp(ReadOnlySpan<byte> value)
+        {
+            long seconds = BinaryPrimitives.ReadUInt32BigEndian(value);
+            long fraction = BinaryPrimitives.ReadUInt32BigEndian(value[4..]);
+            return Math.Max(((seconds - NtpToUnixSeconds) * 1000) + ((fraction * 1000) >> 32), 0);
+        }
+    }
+
+    private readonly record struct TemplateKey(byte Version, uint Domain, ushort Id);
+
+    private readonly record struct DomainKey(byte Version, uint Domain);
+
+    private readonly record struct HeldSet(TemplateKey Key, Header Header, byte[] Data, long ReceivedMs);
+
+    /// <summary>Per source id / observation domain: its sequence and what its options records said.</summary>
+    private sealed class Domain
+    {
+        public SequenceTrack Sequence;
+        public uint SamplingInterval;
+        public long SystemInitMs;
+    }
+
+    private struct SequenceTrack
+    {
+        private bool _known;
+        private uint _next;
+
+        /// <summary>
+        /// How many units went missing before <paramref name="sequence"/>. A number a little behind the expected one is
+        /// a reordered datagram; a jump far away either way is an exporter restart: neither counts as loss.
+        /// </summary>
+        public long Observe(uint sequence, uint increment)
+        {
+            if (_known)
+            {
+                var gap = sequence - _next;
+                if (gap >= 0xFFFF_0000)
+                {
+                    // A little behind: a late datagram, already counted as lost; keep expecting what we expected.
+                    return 0;
+                }
+
+                _next = sequence + increment;
+                return gap < 0x4000_0000 ? gap : 0;
+            }
+
+            _known = true;
+            _next = sequence + increment;
+            return 0;
+        }
+
+        public void Forget() => _known = false;
+    }
+
+    private sealed class Exporter(NetAddress address)
+    {
+        private const int MaxDomains = 256;
+
+        public ExporterStatistics Stats { get; } = new(address);
+
+        public Dictionary<TemplateKey, FlowTemplate> Templates { get; } = [];
+
+        public Dictionary<DomainKey, Domain> Domains { get; } = [];
+
+        public List<HeldSet> Held { get; } = [];
+
+        public int HeldBytes { get; set; }
+
+        public DatagramDrop? Domain(DomainKey key, out Domain domain)
+        {
+            if (Domains.TryGetValue(key, out domain!))
+            {
+                return null;
+            }
+
+            if (Domains.Count >= MaxDomains)
+            {
+                return DatagramDrop.TemplateLimit;
+            }
+
+            domain = new Domain();
+            Domains.Add(key, domain);
+            return null;
+        }
+
+        /// <summary>The live template under <paramref name="key"/>; an expired one is removed.</summary>
+        public FlowTemplate? Template(TemplateKey key, long nowMs, long lifetimeMs)
+        {
+            if (!Templates.TryGetValue(key, out var template))
+            {
+                return null;
+            }
+
+            if (nowMs - template.RefreshedMs > lifetimeMs)
+            {
+                Templates.Remove(key);
+                return null;
+            }
+
+            return template;
+        }
+
+        public bool Store(TemplateKey key, FlowTemplate template, int max, long nowMs, long lifetimeMs)
+        {
+            if (!Templates.ContainsKey(key) && Templates.Count >= max)
+            {
+                foreach (var (k, t) in Templates)
+                {
+                    if (nowMs - t.RefreshedMs > lifetimeMs) Templates.Remove(k);
+                }
+
+                if (Templates.Count >= max) return false;
+            }
+
+            Templates[key] = template;
+            return true;
+        }
+
+        public void Withdraw(TemplateKey key) => Templates.Remove(key);
+
+        public void WithdrawAll(byte version, uint domain, bool options)
+        {
+            foreach (var (key, template) in Templates)
+            {
+                if (key.Version == version && key.Domain == domain && template.IsOptions == options)
+                {
+                    Templates.Remove(key);
+                }
+            }
+        }
+    }
+}
