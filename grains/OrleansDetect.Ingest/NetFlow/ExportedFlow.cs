@@ -6,6 +6,9 @@ namespace OrleansDetect.Ingest.NetFlow;
 /// </summary>
 public struct ExportedFlow
 {
+    /// <summary>The address the record came from.</summary>
+    public NetAddress Exporter;
+
     /// <summary>Flow start and end, Unix milliseconds (0 when the record gave no time).</summary>
     public long StartMs;
     public long EndMs;

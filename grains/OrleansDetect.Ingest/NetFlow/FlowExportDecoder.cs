@@ -19,6 +19,8 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
     // The NTP era starts in 1900; IPFIX's micro/nanosecond timestamps count from there (RFC 7011 §6.1.9).
     private const long NtpToUnixSeconds = 2_208_988_800;
 
+    private const long UptimeWrapMs = 1L << 32;
+
     private readonly Dictionary<NetAddress, Exporter> _exporters = [];
     private readonly long _templateLifetimeMs = (long)options.TemplateLifetime.TotalMilliseconds;
     private readonly long _templateWaitMs = (long)options.TemplateWait.TotalMilliseconds;
@@ -73,6 +75,10 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
         else
         {
             stats.Records += output.Count - start;
+            for (var i = start; i < output.Count; i++)
+            {
+                output[i].Exporter = exporter;
+            }
         }
 
         stats.Templates = state.Templates.Count;
@@ -704,7 +710,13 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
             if (uptime >= 0)
             {
                 if (header.Version == 9) return header.ExportMs - (int)(header.Uptime - (uint)uptime);
-                if (domain.SystemInitMs > 0) return domain.SystemInitMs + uptime;
+                if (domain.SystemInitMs > 0)
+                {
+                    // The 32-bit uptime wraps every 49.7 days: take the reading nearest the export time.
+                    var time = domain.SystemInitMs + uptime;
+                    var wraps = (long)Math.Round((header.ExportMs - time) / (double)UptimeWrapMs);
+                    return time + (wraps * UptimeWrapMs);
+                }
             }
 
             return deltaUs >= 0 ? header.ExportMs - (deltaUs / 1000) : header.ExportMs;

@@ -1,7 +1,7 @@
 namespace OrleansDetect.Ingest.NetFlow;
 
 /// <summary>A connection as a flow event, with the sampling its records were taken under (1: unsampled).</summary>
-public readonly record struct StitchedFlow(FlowEvent Event, uint SamplingInterval)
+public readonly record struct StitchedFlow(FlowEvent Event, uint SamplingInterval, NetAddress Exporter)
 {
     public bool IsSampled => SamplingInterval > 1;
 }
@@ -178,7 +178,8 @@ public sealed class FlowStitcher
                 state,
                 initiator.Bytes + reply.Bytes,
                 initiator.Packets + reply.Packets),
-            Math.Max(initiator.SamplingInterval, reply.SamplingInterval));
+            Math.Max(initiator.SamplingInterval, reply.SamplingInterval),
+            initiator.Exporter);
     }
 
     /// <summary>A record whose reverse never came (or a biflow record without reverse traffic, whose source is the initiator): a reply is turned round to its initiator's view; anything else is judged on its own flags and counters.</summary>
@@ -189,13 +190,15 @@ public sealed class FlowStitcher
             var state = protocol == FlowProtocol.Tcp && (flow.TcpFlags & (Syn | Rst)) == Rst ? FlowState.Rejected : FlowState.Established;
             return new StitchedFlow(
                 new FlowEvent(flow.EventTimeMs, flow.Dst, flow.DstPort, flow.Src, flow.SrcPort, protocol, state, flow.Bytes, flow.Packets),
-                flow.SamplingInterval);
+                flow.SamplingInterval,
+                flow.Exporter);
         }
 
         var inferred = FlowStates.Infer(protocol, protocol == FlowProtocol.Tcp ? flow.TcpFlags : -1, flow.Bytes, flow.Packets);
         return new StitchedFlow(
             new FlowEvent(flow.EventTimeMs, flow.Src, flow.SrcPort, flow.Dst, flow.DstPort, protocol, inferred, flow.Bytes, flow.Packets),
-            flow.SamplingInterval);
+            flow.SamplingInterval,
+            flow.Exporter);
     }
 
     /// <summary>
@@ -228,6 +231,7 @@ public sealed class FlowStitcher
         Bytes = biflow.ReverseBytes,
         Packets = biflow.ReversePackets,
         SamplingInterval = biflow.SamplingInterval,
+        Exporter = biflow.Exporter,
     };
 
     private struct Slot

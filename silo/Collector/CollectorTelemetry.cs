@@ -1,0 +1,27 @@
+using System.Diagnostics.Metrics;
+using OrleansDetect.Grains.Diagnostics;
+
+namespace OrleansDetect.Silo.Collector;
+
+/// <summary>The collector's instruments, on the project's meter. Exporter addresses are never tags: the per-exporter figures are in <see cref="NetFlowCollector.Exporters"/>.</summary>
+internal static class CollectorTelemetry
+{
+    public static readonly Counter<long> Datagrams = DetectTelemetry.Meter.CreateCounter<long>(
+        "orleansdetect.collector.datagrams", "{datagram}", "NetFlow/IPFIX datagrams received");
+
+    public static readonly Counter<long> Records = DetectTelemetry.Meter.CreateCounter<long>(
+        "orleansdetect.collector.records", "{record}", "Flow records decoded");
+
+    /// <summary>Tag <c>reason</c>: truncated, unknown-version, malformed, template-limit.</summary>
+    public static readonly Counter<long> Dropped = DetectTelemetry.Meter.CreateCounter<long>(
+        "orleansdetect.collector.datagrams.dropped", "{datagram}", "Datagrams dropped undecoded, by reason");
+
+    public static readonly Counter<long> Events = DetectTelemetry.Meter.CreateCounter<long>(
+        "orleansdetect.collector.events", "{event}", "Stitched flow events delivered to the workload grains");
+
+    public static readonly Counter<long> SampledEvents = DetectTelemetry.Meter.CreateCounter<long>(
+        "orleansdetect.collector.events.sampled", "{event}", "Flow events from sampled records (1 in N > 1)");
+
+    public static readonly Counter<long> BacklogDropped = DetectTelemetry.Meter.CreateCounter<long>(
+        "orleansdetect.collector.events.dropped", "{event}", "Flow events dropped because the grains could not take them");
+}
