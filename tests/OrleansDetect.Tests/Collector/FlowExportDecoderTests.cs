@@ -306,6 +306,26 @@ public sealed class FlowExportDecoderTests
     }
 
     [Fact]
+    public void Ipfix_uptime_times_count_from_the_exporters_system_start_across_the_32_bit_wrap()
+    {
+        // Up 60 days: the 32-bit uptime has wrapped once (49.7 days), so the raw value alone would land 49.7 days early.
+        const long exportMs = 1_764_305_000_000;
+        var systemInit = exportMs - TimeSpan.FromDays(60).Ticks / TimeSpan.TicksPerMillisecond;
+        var uptimeAtFlow = (uint)((exportMs - 2_000 - systemInit) % (1L << 32));
+        var output = new ExportedFlowBuffer();
+        var message = new ExportMessage(10, exportSeconds: (uint)(exportMs / 1000))
+            .OptionsTemplate(256, scope: [(149, 4)], fields: [(160, 8)])
+            .Data(256, new Bytes().U32(1).U64((ulong)systemInit))
+            .Template(300, ExportMessage.V4Fields)
+            .Data(300, ExportMessage.Flow("10.0.0.1", "192.0.2.1", 40000, 22, first: uptimeAtFlow, last: uptimeAtFlow))
+            .Build();
+
+        new FlowExportDecoder().Decode(message, Exporter, Now, output);
+
+        Assert.Equal(exportMs - 2_000, output[0].StartMs);
+    }
+
+    [Fact]
     public void Sequence_gaps_count_as_loss_in_each_protocols_unit()
     {
         var decoder = new FlowExportDecoder();
