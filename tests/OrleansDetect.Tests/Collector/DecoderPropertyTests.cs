@@ -1,4 +1,5 @@
 using CsCheck;
+using OrleansDetect.Ingest;
 using OrleansDetect.Ingest.NetFlow;
 
 namespace OrleansDetect.Tests.Collector;
@@ -71,5 +72,31 @@ public sealed class DecoderPropertyTests
             var stats = decoder.Exporters.Single();
             Assert.True(stats.Templates <= options.MaxTemplatesPerExporter);
         }, iter: 20_000, threads: 1);
+    }
+
+    private static readonly byte[][] LogSamples =
+    [
+        .. new[] { "zeek-conn.log", "zeek-conn.json.log", "vpc-v2.log", "vpc-v5.log" }
+            .Select(name => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Collector", "Samples", name))),
+    ];
+
+    [Fact]
+    public void Mangled_zeek_and_vpc_lines_never_throw_and_every_line_is_accounted_for()
+    {
+        var formats = new[] { FlowFormat.Ndjson, FlowFormat.Zeek, FlowFormat.Vpc };
+        Gen.Select(Gen.Int[0, LogSamples.Length - 1], Gen.Int[0, 2], Gen.Int[0, 1 << 20].Array[0, 12], Gen.Double[0, 1]).Sample((which, format, flips, cut) =>
+        {
+            var body = LogSamples[which].ToArray();
+            foreach (var flip in flips)
+            {
+                var bit = flip % (body.Length * 8);
+                body[bit / 8] ^= (byte)(1 << (bit % 8));
+            }
+
+            body = body[..(int)(body.Length * cut)];
+            var parsed = new FlowParser().Parse(body, formats[format]);
+            var lines = body.Count((byte)'\n') + 1;
+            Assert.True(parsed.Accepted + parsed.Rejected + parsed.Skipped <= lines);
+        }, iter: 5_000);
     }
 }
