@@ -28,7 +28,6 @@ internal static class TextFields
             return;
         }
 
-        record.Clear(field);
         if (field == FlowField.Src)
         {
             record.Src = address;

@@ -67,7 +67,7 @@ internal static class VpcFlowLog
             }
 
             var record = FlowRecord.Empty;
-            ReadOnlySpan<byte> interfaceId = default, instanceId = default, pktSrc = default, pktDst = default;
+            ReadOnlySpan<byte> interfaceId = default, instanceId = default, src = default, dst = default, pktSrc = default, pktDst = default;
             var reject = false;
             var skip = false;
             for (var i = 0; i < count; i++)
@@ -78,8 +78,8 @@ internal static class VpcFlowLog
                 {
                     case Column.InterfaceId: interfaceId = value; break;
                     case Column.InstanceId: instanceId = value; break;
-                    case Column.SrcAddr: TextFields.Address(ref record, FlowField.Src, value, "srcaddr"); break;
-                    case Column.DstAddr: TextFields.Address(ref record, FlowField.Dst, value, "dstaddr"); break;
+                    case Column.SrcAddr: src = value; break;
+                    case Column.DstAddr: dst = value; break;
                     case Column.PktSrcAddr: pktSrc = value; break;
                     case Column.PktDstAddr: pktDst = value; break;
                     case Column.SrcPort: TextFields.Port(ref record, FlowField.Sport, value, "srcport"); break;
@@ -104,7 +104,9 @@ internal static class VpcFlowLog
             }
 
             if (!pktSrc.IsEmpty) TextFields.Address(ref record, FlowField.Src, pktSrc, "pkt-srcaddr");
+            else if (!src.IsEmpty) TextFields.Address(ref record, FlowField.Src, src, "srcaddr");
             if (!pktDst.IsEmpty) TextFields.Address(ref record, FlowField.Dst, pktDst, "pkt-dstaddr");
+            else if (!dst.IsEmpty) TextFields.Address(ref record, FlowField.Dst, dst, "dstaddr");
             if (reject) record.State = FlowState.Rejected;
             var workload = !instanceId.IsEmpty ? instanceId : interfaceId;
             if (!workload.IsEmpty && !TextFields.Workload(ref record, workload, hostBuffer))
