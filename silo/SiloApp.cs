@@ -1,4 +1,5 @@
 using OrleansDetect.Silo.Api;
+using OrleansDetect.Silo.Collector;
 using OrleansDetect.Silo.Hosting;
 
 namespace OrleansDetect.Silo;
@@ -20,6 +21,7 @@ public static class SiloApp
         app.MapWorkloadsApi();
         app.MapHealthApi();
         app.MapDashboardApi();
+        app.MapCollectorApi();
         return app;
     }
 }

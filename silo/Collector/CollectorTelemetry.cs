@@ -22,6 +22,18 @@ internal static class CollectorTelemetry
     public static readonly Counter<long> SampledEvents = DetectTelemetry.Meter.CreateCounter<long>(
         "orleansdetect.collector.events.sampled", "{event}", "Flow events from sampled records (1 in N > 1)");
 
+    /// <summary>Missing from exporters' sequence numbers, in each protocol's unit (v5 flows, v9 packets, IPFIX records).</summary>
+    public static readonly Counter<long> SequenceLost = DetectTelemetry.Meter.CreateCounter<long>(
+        "orleansdetect.collector.sequence.lost", "{unit}", "Flows (v5), export packets (v9) or data records (IPFIX) missing from exporters' sequence numbers");
+
+    private static NetFlowCollector? _observed;
+
+    /// <summary>The template gauge reads the listening collector (one per silo process).</summary>
+    public static void Observe(NetFlowCollector collector) => _observed = collector;
+
+    private static readonly ObservableGauge<int> TemplateGauge = DetectTelemetry.Meter.CreateObservableGauge(
+        "orleansdetect.collector.templates", () => _observed?.Templates ?? 0, "{template}", "NetFlow v9/IPFIX templates held");
+
     public static readonly Counter<long> BacklogDropped = DetectTelemetry.Meter.CreateCounter<long>(
         "orleansdetect.collector.events.dropped", "{event}", "Flow events dropped because the grains could not take them");
 }

@@ -37,6 +37,9 @@ public sealed partial class NetFlowCollector(
     private Socket? _socket;
     private long _lastWarningTicks;
 
+    /// <summary>Templates held over all exporters (the template gauge reads it).</summary>
+    public int Templates { get; private set; }
+
     /// <summary>Where the collector listens; null when it is off.</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
 
@@ -76,6 +79,7 @@ public sealed partial class NetFlowCollector(
         _socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp) { ReceiveBufferSize = _options.ReceiveBufferBytes };
         _socket.Bind(new IPEndPoint(address, port));
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
+        CollectorTelemetry.Observe(this);
         LogListening(logger, LocalEndPoint.ToString(), _socket.ReceiveBufferSize);
         return base.StartAsync(cancellationToken);
     }
@@ -134,9 +138,13 @@ public sealed partial class NetFlowCollector(
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         DatagramDrop drop;
         int events;
+        long lost;
         lock (_gate)
         {
+            var lostBefore = _decoder.SequenceLost;
             drop = _decoder.Decode(datagram, exporter, now, _records);
+            lost = _decoder.SequenceLost - lostBefore;
+            Templates = _decoder.Templates;
             CollectorTelemetry.Records.Add(_records.Count);
             foreach (ref readonly var record in _records.Records)
             {
@@ -149,6 +157,7 @@ public sealed partial class NetFlowCollector(
         }
 
         CollectorTelemetry.Datagrams.Add(1);
+        if (lost > 0) CollectorTelemetry.SequenceLost.Add(lost);
         if (drop != DatagramDrop.None)
         {
             CollectorTelemetry.Dropped.Add(1, new KeyValuePair<string, object?>("reason", drop.Name()));

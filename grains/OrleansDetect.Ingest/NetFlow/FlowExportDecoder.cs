@@ -32,6 +32,12 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
 
     public IEnumerable<ExporterStatistics> Exporters => _exporters.Values.Select(e => e.Stats);
 
+    /// <summary>Sequence loss over every exporter (see <see cref="ExporterStatistics.SequenceLost"/>).</summary>
+    public long SequenceLost { get; private set; }
+
+    /// <summary>Templates held over every exporter.</summary>
+    public int Templates { get; private set; }
+
     /// <summary>
     /// Decodes one datagram from <paramref name="exporter"/>, appending its flow records to <paramref name="output"/>;
     /// records of held data whose template this datagram brings are appended too. Returns why the datagram was
@@ -81,6 +87,7 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
             }
         }
 
+        Templates += state.Templates.Count - stats.Templates;
         stats.Templates = state.Templates.Count;
         stats.HeldSets = state.Held.Count;
         return drop;
@@ -99,7 +106,7 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
         }
     }
 
-    private static DatagramDrop DecodeV5(ReadOnlySpan<byte> d, Exporter state, ExportedFlowBuffer output)
+    private DatagramDrop DecodeV5(ReadOnlySpan<byte> d, Exporter state, ExportedFlowBuffer output)
     {
         if (d.Length < V5HeaderLength)
         {
@@ -148,7 +155,9 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
         }
 
         // v5 counts flows: the sequence is the number of flows the exporter sent before this datagram.
-        state.Stats.SequenceLost += domain.Sequence.Observe(sequence, (uint)count);
+        var lost = domain.Sequence.Observe(sequence, (uint)count);
+        state.Stats.SequenceLost += lost;
+        SequenceLost += lost;
         return DatagramDrop.None;
     }
 
@@ -253,6 +262,7 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
         // message with data we could not read yet leaves the next number unknown.
         var lost = domain.Sequence.Observe(sequence, version == 9 ? 1u : (uint)dataRecords);
         state.Stats.SequenceLost += lost;
+        SequenceLost += lost;
         if (version == 10 && !recordsKnown)
         {
             domain.Sequence.Forget();
@@ -425,20 +435,19 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
             for (var offset = 0; offset + length <= body.Length; offset += length)
             {
                 var record = body.Slice(offset, length);
-                values.Reset();
-                if (layout is not null)
+                records++;
+                if (layout is { Other.Length: 0 })
                 {
-                    values.Read(record, layout);
-                }
-                else
-                {
-                    foreach (var field in read)
-                    {
-                        values.Apply(field.Kind, record.Slice(field.Offset, field.Length));
-                    }
+                    DecodeCommon(record, layout, header, domain, output);
+                    continue;
                 }
 
-                records++;
+                values.Reset();
+                foreach (var field in read)
+                {
+                    values.Apply(field.Kind, record.Slice(field.Offset, field.Length));
+                }
+
                 Emit(ref values, template, header, domain, output);
             }
 
@@ -486,6 +495,45 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
         }
 
         return DatagramDrop.None;
+    }
+
+    /// <summary>The hot path: a record of only the common fields, read straight into its output slot.</summary>
+    private static void DecodeCommon(ReadOnlySpan<byte> record, FixedLayout layout, in Header header, Domain domain, ExportedFlowBuffer output)
+    {
+        // A record that names no endpoints is no flow to us.
+        if (layout.Src.Length == 0 || layout.Dst.Length == 0)
+        {
+            return;
+        }
+
+        ref var flow = ref output.Add();
+        flow.Src = Address(record, layout.Src);
+        flow.Dst = Address(record, layout.Dst);
+        if (layout.SrcPort.Length != 0) flow.SrcPort = (ushort)RecordValues.Unsigned(record.Slice(layout.SrcPort.Offset, layout.SrcPort.Length));
+        if (layout.DstPort.Length != 0) flow.DstPort = (ushort)RecordValues.Unsigned(record.Slice(layout.DstPort.Offset, layout.DstPort.Length));
+        if (layout.Protocol.Length != 0) flow.Protocol = (byte)RecordValues.Unsigned(record.Slice(layout.Protocol.Offset, layout.Protocol.Length));
+        if (layout.TcpFlags.Length != 0) flow.TcpFlags = (ushort)(RecordValues.Unsigned(record.Slice(layout.TcpFlags.Offset, layout.TcpFlags.Length)) & 0x1FF);
+        if (layout.Bytes.Length != 0) flow.Bytes = RecordValues.Counter(record.Slice(layout.Bytes.Offset, layout.Bytes.Length));
+        if (layout.Packets.Length != 0) flow.Packets = RecordValues.Counter(record.Slice(layout.Packets.Offset, layout.Packets.Length));
+        flow.SamplingInterval = domain.SamplingInterval > 0 ? domain.SamplingInterval : 1;
+        flow.StartMs = TimeOf(record, layout.Start, header, domain);
+        flow.EndMs = TimeOf(record, layout.End, header, domain);
+    }
+
+    private static NetAddress Address(ReadOnlySpan<byte> record, FieldAt field) => field.Kind is FieldKind.SrcV4 or FieldKind.DstV4
+        ? NetAddress.FromV4(BinaryPrimitives.ReadUInt32BigEndian(record[field.Offset..]))
+        : new NetAddress(BinaryPrimitives.ReadUInt64BigEndian(record[field.Offset..]), BinaryPrimitives.ReadUInt64BigEndian(record[(field.Offset + 8)..]));
+
+    private static long TimeOf(ReadOnlySpan<byte> record, FieldAt field, in Header header, Domain domain)
+    {
+        if (field.Length == 0) return header.ExportMs;
+        var value = RecordValues.Counter(record.Slice(field.Offset, field.Length));
+        return field.Kind switch
+        {
+            FieldKind.StartSeconds or FieldKind.EndSeconds => value * 1000,
+            FieldKind.StartMilliseconds or FieldKind.EndMilliseconds => value,
+            _ => RecordValues.UptimeTime((uint)value, header, domain),
+        };
     }
 
     private static void Emit(ref RecordValues values, FlowTemplate template, in Header header, Domain domain, ExportedFlowBuffer output)
@@ -596,25 +644,6 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
         {
             this = default;
             StartUptime = EndUptime = StartDeltaUs = EndDeltaUs = -1;
-        }
-
-        /// <summary>A fixed-length record: the common fields straight from their offsets, the rest by kind.</summary>
-        public void Read(ReadOnlySpan<byte> record, FixedLayout layout)
-        {
-            if (layout.Src.Length != 0) Apply(layout.Src.Kind, record.Slice(layout.Src.Offset, layout.Src.Length));
-            if (layout.Dst.Length != 0) Apply(layout.Dst.Kind, record.Slice(layout.Dst.Offset, layout.Dst.Length));
-            if (layout.SrcPort.Length != 0) Flow.SrcPort = (ushort)Unsigned(record.Slice(layout.SrcPort.Offset, layout.SrcPort.Length));
-            if (layout.DstPort.Length != 0) Flow.DstPort = (ushort)Unsigned(record.Slice(layout.DstPort.Offset, layout.DstPort.Length));
-            if (layout.Protocol.Length != 0) Flow.Protocol = (byte)Unsigned(record.Slice(layout.Protocol.Offset, layout.Protocol.Length));
-            if (layout.TcpFlags.Length != 0) Flow.TcpFlags = (ushort)(Unsigned(record.Slice(layout.TcpFlags.Offset, layout.TcpFlags.Length)) & 0x1FF);
-            if (layout.Bytes.Length != 0) Flow.Bytes = Counter(record.Slice(layout.Bytes.Offset, layout.Bytes.Length));
-            if (layout.Packets.Length != 0) Flow.Packets = Counter(record.Slice(layout.Packets.Offset, layout.Packets.Length));
-            if (layout.StartUptime.Length != 0) StartUptime = (uint)Unsigned(record.Slice(layout.StartUptime.Offset, layout.StartUptime.Length));
-            if (layout.EndUptime.Length != 0) EndUptime = (uint)Unsigned(record.Slice(layout.EndUptime.Offset, layout.EndUptime.Length));
-            foreach (var field in layout.Other)
-            {
-                Apply(field.Kind, record.Slice(field.Offset, field.Length));
-            }
         }
 
         public void Apply(FieldKind kind, ReadOnlySpan<byte> value)
@@ -734,19 +763,20 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
         public readonly long Time(long absMs, long uptime, long deltaUs, in Header header, Domain domain)
         {
             if (absMs > 0) return absMs;
-            if (uptime >= 0)
-            {
-                if (header.Version == 9) return header.ExportMs - (int)(header.Uptime - (uint)uptime);
-                if (domain.SystemInitMs > 0)
-                {
-                    // The 32-bit uptime wraps every 49.7 days: take the reading nearest the export time.
-                    var time = domain.SystemInitMs + uptime;
-                    var wraps = (long)Math.Round((header.ExportMs - time) / (double)UptimeWrapMs);
-                    return time + (wraps * UptimeWrapMs);
-                }
-            }
-
+            if (uptime >= 0) return UptimeTime((uint)uptime, header, domain);
             return deltaUs >= 0 ? header.ExportMs - (deltaUs / 1000) : header.ExportMs;
+        }
+
+        /// <summary>v9: against the header's sysUpTime; IPFIX: after the exporter's systemInitTimeMilliseconds, else the export time.</summary>
+        public static long UptimeTime(uint uptime, in Header header, Domain domain)
+        {
+            if (header.Version == 9) return header.ExportMs - (int)(header.Uptime - uptime);
+            if (domain.SystemInitMs <= 0) return header.ExportMs;
+
+            // The 32-bit uptime wraps every 49.7 days: take the reading nearest the export time.
+            var time = domain.SystemInitMs + uptime;
+            var wraps = (long)Math.Round((header.ExportMs - time) / (double)UptimeWrapMs);
+            return time + (wraps * UptimeWrapMs);
         }
 
         // An IPv4-mapped IPv6 address comes out as that IPv4 address: NetAddress holds IPv4 in the mapped form.
@@ -754,7 +784,7 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
             new(BinaryPrimitives.ReadUInt64BigEndian(value), BinaryPrimitives.ReadUInt64BigEndian(value[8..]));
 
         /// <summary>A big-endian unsigned integer of 1–8 bytes (reduced-size encoding, RFC 7011 §6.2).</summary>
-        private static ulong Unsigned(ReadOnlySpan<byte> value) => value.Length switch
+        public static ulong Unsigned(ReadOnlySpan<byte> value) => value.Length switch
         {
             1 => value[0],
             2 => BinaryPrimitives.ReadUInt16BigEndian(value),
@@ -775,7 +805,7 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
         }
 
         /// <summary>Counters and times as non-negative longs (a 64-bit counter past long.MaxValue is capped).</summary>
-        private static long Counter(ReadOnlySpan<byte> value) => (long)Math.Min(Unsigned(value), long.MaxValue);
+        public static long Counter(ReadOnlySpan<byte> value) => (long)Math.Min(Unsigned(value), long.MaxValue);
 
         private static long Ntp(ReadOnlySpan<byte> value)
         {

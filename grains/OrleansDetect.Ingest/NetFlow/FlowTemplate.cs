@@ -189,8 +189,9 @@ internal sealed class FlowTemplate
 }
 
 /// <summary>
-/// The offsets of the fields nearly every flow template has (addresses, ports, protocol, flags, counters, uptimes), so
-/// a record reads them straight; anything else a template carries is in <see cref="Other"/>. A length of 0 means absent.
+/// The offsets of the fields nearly every flow template has (addresses, ports, protocol, flags, counters, start and
+/// end as uptime, seconds or milliseconds), so a record reads them straight into its output slot; a template with
+/// anything more (<see cref="Other"/>: sampling, reverse counters, …) takes the general path. A length of 0 means absent.
 /// </summary>
 internal sealed class FixedLayout
 {
@@ -209,8 +210,8 @@ internal sealed class FixedLayout
                 case FieldKind.TcpFlags: TcpFlags = field; break;
                 case FieldKind.Bytes: Bytes = field; break;
                 case FieldKind.Packets: Packets = field; break;
-                case FieldKind.StartUptime: StartUptime = field; break;
-                case FieldKind.EndUptime: EndUptime = field; break;
+                case FieldKind.StartUptime or FieldKind.StartSeconds or FieldKind.StartMilliseconds: Start = field; break;
+                case FieldKind.EndUptime or FieldKind.EndSeconds or FieldKind.EndMilliseconds: End = field; break;
                 default: other.Add(field); break;
             }
         }
@@ -226,7 +227,7 @@ internal sealed class FixedLayout
     public FieldAt TcpFlags { get; }
     public FieldAt Bytes { get; }
     public FieldAt Packets { get; }
-    public FieldAt StartUptime { get; }
-    public FieldAt EndUptime { get; }
+    public FieldAt Start { get; }
+    public FieldAt End { get; }
     public FieldAt[] Other { get; }
 }

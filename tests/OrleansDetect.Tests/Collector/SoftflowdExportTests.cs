@@ -75,6 +75,9 @@ public sealed class SoftflowdExportTests(CollectorSiloFixture silo) : IDisposabl
         var exporter = Assert.Single(silo.Collector.Exporters(), e => e.Address == NetAddress.Parse("127.0.0.1"));
         Assert.Equal(0, exporter.DroppedTotal);
         Assert.Equal(0, exporter.SequenceLost);
+        var view = Assert.Single((await silo.Http.GetFromJsonAsync<JsonElement[]>("api/v1/collector/exporters"))!);
+        Assert.Equal("127.0.0.1", view.GetProperty("exporter").GetString());
+        Assert.True(view.GetProperty("records").GetInt64() >= 31);
     }
 
     [Theory]
