@@ -10,6 +10,12 @@ public static class Program
             return;
         }
 
+        if (args is ["collector-replay", _, _, _, _])
+        {
+            CollectorReplay.RunAsync(args).GetAwaiter().GetResult();
+            return;
+        }
+
         if (args is ["decoder-loop", ..])
         {
             var bench = new Ingest.FlowDecoderBenchmarks();
