@@ -30,23 +30,23 @@ internal static class CollectorReplay
         uint sequence = 0;
         long sent = 0;
         var clock = Stopwatch.StartNew();
-        var due = 0.0;
+        long datagrams = 0;
         var random = new Random(7);
         while (clock.Elapsed.TotalSeconds < seconds)
         {
-            due += datagramsPerMs;
+            // Catch up with the schedule after any pause, so the rate holds over the run.
+            var target = (long)(clock.Elapsed.TotalMilliseconds * datagramsPerMs);
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            while (due >= 1)
+            while (datagrams < target)
             {
                 var length = Build(buffer, sequence, now, random);
                 socket.Send(buffer.AsSpan(0, length));
                 sequence += RecordsPerDatagram;
                 sent += RecordsPerDatagram;
-                due -= 1;
+                datagrams++;
             }
 
-            var next = TimeSpan.FromMilliseconds(Math.Ceiling(clock.Elapsed.TotalMilliseconds));
-            while (clock.Elapsed < next) Thread.SpinWait(50);
+            Thread.SpinWait(200);
         }
 
         var elapsed = clock.Elapsed.TotalSeconds;
