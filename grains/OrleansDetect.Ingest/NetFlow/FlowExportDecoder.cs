@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace OrleansDetect.Ingest.NetFlow;
 
@@ -520,10 +521,12 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
         flow.EndMs = TimeOf(record, layout.End, header, domain);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static NetAddress Address(ReadOnlySpan<byte> record, FieldAt field) => field.Kind is FieldKind.SrcV4 or FieldKind.DstV4
         ? NetAddress.FromV4(BinaryPrimitives.ReadUInt32BigEndian(record[field.Offset..]))
         : new NetAddress(BinaryPrimitives.ReadUInt64BigEndian(record[field.Offset..]), BinaryPrimitives.ReadUInt64BigEndian(record[(field.Offset + 8)..]));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long TimeOf(ReadOnlySpan<byte> record, FieldAt field, in Header header, Domain domain)
     {
         if (field.Length == 0) return header.ExportMs;
@@ -784,6 +787,7 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
             new(BinaryPrimitives.ReadUInt64BigEndian(value), BinaryPrimitives.ReadUInt64BigEndian(value[8..]));
 
         /// <summary>A big-endian unsigned integer of 1–8 bytes (reduced-size encoding, RFC 7011 §6.2).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong Unsigned(ReadOnlySpan<byte> value) => value.Length switch
         {
             1 => value[0],
@@ -805,6 +809,7 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
         }
 
         /// <summary>Counters and times as non-negative longs (a 64-bit counter past long.MaxValue is capped).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static long Counter(ReadOnlySpan<byte> value) => (long)Math.Min(Unsigned(value), long.MaxValue);
 
         private static long Ntp(ReadOnlySpan<byte> value)

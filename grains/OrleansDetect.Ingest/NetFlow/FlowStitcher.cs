@@ -246,6 +246,18 @@ public sealed class FlowStitcher
     /// <summary>A connection's 5-tuple with its endpoints in a fixed order, so both directions share one key.</summary>
     private readonly record struct ConnectionKey(NetAddress Low, NetAddress High, ushort LowPort, ushort HighPort, FlowProtocol Protocol)
     {
+        // The generated members go through EqualityComparer per field; these are the hot path of every record.
+        public bool Equals(ConnectionKey other) =>
+            Low.Lo == other.Low.Lo && High.Lo == other.High.Lo && Low.Hi == other.Low.Hi && High.Hi == other.High.Hi
+            && LowPort == other.LowPort && HighPort == other.HighPort && Protocol == other.Protocol;
+
+        public override int GetHashCode()
+        {
+            var h = (Low.Lo * 0x9E37_79B9_7F4A_7C15UL) ^ (High.Lo * 0xC2B2_AE3D_27D4_EB4FUL) ^ Low.Hi ^ (High.Hi << 1)
+                ^ (((ulong)LowPort << 40) | ((ulong)HighPort << 16) | (byte)Protocol);
+            return (int)(h ^ (h >> 32));
+        }
+
         public static ConnectionKey Of(in ExportedFlow flow, FlowProtocol protocol, out bool forward)
         {
             // ICMP's "ports" are type and code, which differ between a request and its reply.

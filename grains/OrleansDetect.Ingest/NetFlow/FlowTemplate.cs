@@ -219,15 +219,15 @@ internal sealed class FixedLayout
         Other = [.. other];
     }
 
-    public FieldAt Src { get; }
-    public FieldAt Dst { get; }
-    public FieldAt SrcPort { get; }
-    public FieldAt DstPort { get; }
-    public FieldAt Protocol { get; }
-    public FieldAt TcpFlags { get; }
-    public FieldAt Bytes { get; }
-    public FieldAt Packets { get; }
-    public FieldAt Start { get; }
-    public FieldAt End { get; }
-    public FieldAt[] Other { get; }
+    public readonly FieldAt Src;
+    public readonly FieldAt Dst;
+    public readonly FieldAt SrcPort;
+    public readonly FieldAt DstPort;
+    public readonly FieldAt Protocol;
+    public readonly FieldAt TcpFlags;
+    public readonly FieldAt Bytes;
+    public readonly FieldAt Packets;
+    public readonly FieldAt Start;
+    public readonly FieldAt End;
+    public readonly FieldAt[] Other;
 }
