@@ -86,8 +86,7 @@ public sealed partial class NetFlowCollector(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var receiving = Task.Factory.StartNew(
-            () => ReceiveLoopAsync(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        var receiving = Task.Run(() => ReceiveLoopAsync(stoppingToken), CancellationToken.None);
         try
         {
             await FlushLoopAsync(stoppingToken);
@@ -129,7 +128,17 @@ public sealed partial class NetFlowCollector(
                 continue;
             }
 
-            Receive(buffer.AsSpan(0, length), ExporterOf(from));
+            var exporter = ExporterOf(from);
+            try
+            {
+                Receive(buffer.AsSpan(0, length), exporter);
+            }
+            catch (Exception ex)
+            {
+                // The decoders are built never to throw (property-tested); should one still, the loop keeps receiving.
+                CollectorTelemetry.Dropped.Add(1, new KeyValuePair<string, object?>("reason", "error"));
+                if (ShouldWarn()) LogDecodeFailed(logger, exporter.ToString(), ex);
+            }
         }
     }
 
@@ -141,6 +150,7 @@ public sealed partial class NetFlowCollector(
         long lost;
         lock (_gate)
         {
+            _records.Clear();
             var lostBefore = _decoder.SequenceLost;
             drop = _decoder.Decode(datagram, exporter, now, _records);
             lost = _decoder.SequenceLost - lostBefore;
@@ -151,7 +161,6 @@ public sealed partial class NetFlowCollector(
                 _stitcher.Add(record, now, _stitched);
             }
 
-            _records.Clear();
             AddStitched();
             events = _batches.Count;
         }
@@ -284,11 +293,15 @@ public sealed partial class NetFlowCollector(
     /// <summary>At most one warning per interval, naming the exporter, however many datagrams are bad.</summary>
     private void WarnMalformed(NetAddress exporter, DatagramDrop drop, int length)
     {
+        if (ShouldWarn()) LogDatagramDropped(logger, exporter.ToString(), drop.Name(), length);
+    }
+
+    private bool ShouldWarn()
+    {
         var now = Stopwatch.GetTimestamp();
         var last = Interlocked.Read(ref _lastWarningTicks);
-        if (last != 0 && Stopwatch.GetElapsedTime(last, now) < WarningInterval) return;
-        if (Interlocked.CompareExchange(ref _lastWarningTicks, now, last) != last) return;
-        LogDatagramDropped(logger, exporter.ToString(), drop.Name(), length);
+        if (last != 0 && Stopwatch.GetElapsedTime(last, now) < WarningInterval) return false;
+        return Interlocked.CompareExchange(ref _lastWarningTicks, now, last) == last;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "NetFlow/IPFIX collector listening on udp {Endpoint} (receive buffer {BufferBytes} bytes)")]
@@ -296,6 +309,9 @@ public sealed partial class NetFlowCollector(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped a flow export datagram from {Exporter}: {Reason} ({Length} bytes); further drops are counted, logged at most every 10 s")]
     private static partial void LogDatagramDropped(ILogger logger, string exporter, string reason, int length);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not decode a datagram from {Exporter}; further failures are logged at most every 10 s")]
+    private static partial void LogDecodeFailed(ILogger logger, string exporter, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Collector receive failed: {Error}")]
     private static partial void LogReceiveFailed(ILogger logger, string error);
