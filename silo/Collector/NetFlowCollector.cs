@@ -86,38 +86,42 @@ public sealed partial class NetFlowCollector(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var receiving = Task.Run(() => ReceiveLoopAsync(stoppingToken), CancellationToken.None);
+        // A thread of its own: the thread pool is busy with the grains exactly when exporters send most, and every
+        // millisecond the loop waits for a pool thread is a millisecond of datagrams the socket buffer must hold.
+        var receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = "netflow-receive" };
+        receiver.Start();
         try
         {
             await FlushLoopAsync(stoppingToken);
         }
         finally
         {
+            // Closing the socket ends the blocking receive.
             _socket?.Dispose();
-            await receiving.ContinueWith(_ => { }, TaskScheduler.Default);
+            receiver.Join(TimeSpan.FromSeconds(5));
         }
 
         // What is still waiting goes out before the silo stops.
         await FlushAsync(all: true, CancellationToken.None);
     }
 
-    private async Task ReceiveLoopAsync(CancellationToken stoppingToken)
+    private void ReceiveLoop()
     {
         var socket = _socket!;
         var buffer = GC.AllocateArray<byte>(65_536, pinned: true);
         var from = new SocketAddress(socket.AddressFamily);
-        while (!stoppingToken.IsCancellationRequested)
+        while (true)
         {
             int length;
             try
             {
-                length = await socket.ReceiveFromAsync(buffer, SocketFlags.None, from, stoppingToken);
+                length = socket.ReceiveFrom(buffer, SocketFlags.None, from);
             }
-            catch (OperationCanceledException)
+            catch (ObjectDisposedException)
             {
                 return;
             }
-            catch (ObjectDisposedException)
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.Interrupted or SocketError.OperationAborted or SocketError.Shutdown)
             {
                 return;
             }
@@ -242,7 +246,7 @@ public sealed partial class NetFlowCollector(
     private async Task FlushAsync(bool all, CancellationToken cancellationToken)
     {
         if (_decoder is null) return;
-        WorkloadFlows[] batch;
+        WorkloadBatches full;
         int events;
         lock (_gate)
         {
@@ -252,9 +256,13 @@ public sealed partial class NetFlowCollector(
             _decoder.ExpireHeld(now);
             events = _batches.Count;
             if (events == 0) return;
-            batch = _batches.Build();
+
+            // Only the swap happens under the lock: copying out a large backlog must not hold up the receive loop.
+            full = _batches;
             _batches = new WorkloadBatches(Math.Min(events, _options.MaxBatchEvents));
         }
+
+        var batch = full.Build();
 
         var started = Stopwatch.GetTimestamp();
         try
