@@ -49,9 +49,12 @@ public sealed class SoftflowdExportTests(CollectorSiloFixture silo) : IDisposabl
     [InlineData("9", 9)]
     [InlineData("10", 10)]
     [InlineData("10 -b", 11)]
+    [InlineData("9 -6", 12)]
+    [InlineData("10 -6", 13)]
     public async Task Softflowd_export_of_a_sweep_raises_the_sweep_alert_with_every_probe(string version, int host)
     {
-        var prober = $"10.1.2.{host}";
+        var ipv6 = version.EndsWith("-6", StringComparison.Ordinal);
+        var prober = ipv6 ? $"fd00:1:2::{host:x}" : $"10.1.2.{host}";
         var pcap = Path.Combine(_dir, "sweep.pcap");
         SweepCapture.Write(pcap, prober, DateTimeOffset.UtcNow.AddSeconds(-20));
 
@@ -68,7 +71,7 @@ public sealed class SoftflowdExportTests(CollectorSiloFixture silo) : IDisposabl
         // The targets' RST|ACKs are replies: no target became a workload probing back.
         foreach (var i in new[] { 0, 2, 4 })
         {
-            var theirs = await silo.Http.GetFromJsonAsync<JsonElement[]>($"api/v1/alerts?workload={SweepCapture.TargetOf(i)}");
+            var theirs = await silo.Http.GetFromJsonAsync<JsonElement[]>($"api/v1/alerts?workload={SweepCapture.TargetOf(i, ipv6)}");
             Assert.Empty(theirs!);
         }
 
