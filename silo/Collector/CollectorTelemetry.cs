@@ -16,6 +16,10 @@ internal static class CollectorTelemetry
     public static readonly Counter<long> Dropped = DetectTelemetry.Meter.CreateCounter<long>(
         "orleansdetect.collector.datagrams.dropped", "{datagram}", "Datagrams dropped undecoded, by reason");
 
+    /// <summary>Records of protocols the detectors do not look at (GRE, ESP, SCTP, …), left out.</summary>
+    public static readonly Counter<long> UnsupportedProtocol = DetectTelemetry.Meter.CreateCounter<long>(
+        "orleansdetect.collector.records.unsupported", "{record}", "Flow records of protocols other than TCP, UDP and ICMP, left out");
+
     public static readonly Counter<long> Events = DetectTelemetry.Meter.CreateCounter<long>(
         "orleansdetect.collector.events", "{event}", "Stitched flow events delivered to the workload grains");
 

@@ -160,9 +160,15 @@ public sealed partial class NetFlowCollector(
             lost = _decoder.SequenceLost - lostBefore;
             Templates = _decoder.Templates;
             CollectorTelemetry.Records.Add(_records.Count);
+            var unsupportedBefore = _stitcher.UnsupportedProtocol;
             foreach (ref readonly var record in _records.Records)
             {
                 _stitcher.Add(record, now, _stitched);
+            }
+
+            if (_stitcher.UnsupportedProtocol != unsupportedBefore)
+            {
+                CollectorTelemetry.UnsupportedProtocol.Add(_stitcher.UnsupportedProtocol - unsupportedBefore);
             }
 
             AddStitched();

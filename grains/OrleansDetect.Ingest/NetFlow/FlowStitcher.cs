@@ -45,9 +45,6 @@ public sealed class FlowStitcher
     /// <summary>Records dropped because their protocol is not TCP, UDP or ICMP.</summary>
     public long UnsupportedProtocol { get; private set; }
 
-    /// <summary>Records joined with their reverse.</summary>
-    public long Stitched { get; private set; }
-
     /// <summary>Records waiting for their reverse.</summary>
     public int Pending => _pending.Count;
 
@@ -76,7 +73,6 @@ public sealed class FlowStitcher
             waiting.Live = false;
             if (waiting.Forward != forward)
             {
-                Stitched += 2;
                 output.Add(IsInitiator(waiting.Flow, flow) ? Pair(waiting.Flow, flow, protocol) : Pair(flow, waiting.Flow, protocol));
                 return;
             }
