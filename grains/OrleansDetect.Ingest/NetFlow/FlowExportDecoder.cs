@@ -595,8 +595,6 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
                 output.Truncate(start);
                 state.Stats.Drop(DatagramDrop.Malformed);
             }
-
-            state.Stats.Records += output.Count - start;
         }
     }
 

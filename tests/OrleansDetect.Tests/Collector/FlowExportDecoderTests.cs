@@ -107,6 +107,7 @@ public sealed class FlowExportDecoderTests
         var flow = Assert.Single(output.Records.ToArray());
         Assert.Equal(NetAddress.Parse("192.0.2.1"), flow.Dst);
         Assert.Equal(0, decoder.Exporters.Single().HeldSets);
+        Assert.Equal(1, decoder.Exporters.Single().Records);
     }
 
     [Fact]
