@@ -17,12 +17,8 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
     private const int V9HeaderLength = 20;
     private const int IpfixHeaderLength = 16;
 
-    // The NTP era starts in 1900; IPFIX's micro/nanosecond timestamps count from there (RFC 7011 §6.1.9).
-    private const long NtpToUnixSeconds = 2_208_988_800;
 
-    private const long UptimeWrapMs = 1L << 32;
-
-    private readonly Dictionary<NetAddress, Exporter> _exporters = [];
+    private readonly Dictionary<NetAddress, ExporterState> _exporters = [];
     private readonly long _templateLifetimeMs = (long)options.TemplateLifetime.TotalMilliseconds;
     private readonly long _templateWaitMs = (long)options.TemplateWait.TotalMilliseconds;
 
@@ -53,7 +49,7 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
                 return DatagramDrop.TemplateLimit;
             }
 
-            state = new Exporter(exporter);
+            state = new ExporterState(exporter);
             _exporters.Add(exporter, state);
         }
 
@@ -107,7 +103,7 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
         }
     }
 
-    private DatagramDrop DecodeV5(ReadOnlySpan<byte> d, Exporter state, ExportedFlowBuffer output)
+    private DatagramDrop DecodeV5(ReadOnlySpan<byte> d, ExporterState state, ExportedFlowBuffer output)
     {
         if (d.Length < V5HeaderLength)
         {
@@ -163,9 +159,9 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
     }
 
     /// <summary>v9 and IPFIX: a header, then sets of templates, options templates and data.</summary>
-    private DatagramDrop DecodeTemplated(ReadOnlySpan<byte> d, byte version, Exporter state, long receivedMs, ExportedFlowBuffer output)
+    private DatagramDrop DecodeTemplated(ReadOnlySpan<byte> d, byte version, ExporterState state, long receivedMs, ExportedFlowBuffer output)
     {
-        var header = new Header { Version = version };
+        var header = new ExportHeader { Version = version };
         uint sequence;
         ReadOnlySpan<byte> sets;
         if (version == 9)
@@ -278,7 +274,7 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
     /// template of the domain (RFC 7011 §8.1).
     /// </summary>
     private DatagramDrop ReadTemplates(
-        ReadOnlySpan<byte> body, bool isOptions, in Header header, Exporter state, Domain domain, long receivedMs, ExportedFlowBuffer output)
+        ReadOnlySpan<byte> body, bool isOptions, in ExportHeader header, ExporterState state, ObservationDomain domain, long receivedMs, ExportedFlowBuffer output)
     {
         var ipfix = header.Version == 10;
         while (body.Length >= 4)
@@ -423,7 +419,7 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
 
     /// <summary>The records of one data set; options records update the domain's sampling and start time instead of producing flows.</summary>
     private static DatagramDrop DecodeData(
-        ReadOnlySpan<byte> body, FlowTemplate template, in Header header, Domain domain, ExportedFlowBuffer output, out int records)
+        ReadOnlySpan<byte> body, FlowTemplate template, in ExportHeader header, ObservationDomain domain, ExportedFlowBuffer output, out int records)
     {
         records = 0;
         var values = default(RecordValues);
@@ -499,7 +495,7 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
     }
 
     /// <summary>The hot path: a record of only the common fields, read straight into its output slot.</summary>
-    private static void DecodeCommon(ReadOnlySpan<byte> record, FixedLayout layout, in Header header, Domain domain, ExportedFlowBuffer output)
+    private static void DecodeCommon(ReadOnlySpan<byte> record, FixedLayout layout, in ExportHeader header, ObservationDomain domain, ExportedFlowBuffer output)
     {
         // A record that names no endpoints is no flow to us.
         if (layout.Src.Length == 0 || layout.Dst.Length == 0)
@@ -527,7 +523,7 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
         : new NetAddress(BinaryPrimitives.ReadUInt64BigEndian(record[field.Offset..]), BinaryPrimitives.ReadUInt64BigEndian(record[(field.Offset + 8)..]));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static long TimeOf(ReadOnlySpan<byte> record, FieldAt field, in Header header, Domain domain)
+    private static long TimeOf(ReadOnlySpan<byte> record, FieldAt field, in ExportHeader header, ObservationDomain domain)
     {
         if (field.Length == 0) return header.ExportMs;
         var value = RecordValues.Counter(record.Slice(field.Offset, field.Length));
@@ -539,7 +535,7 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
         };
     }
 
-    private static void Emit(ref RecordValues values, FlowTemplate template, in Header header, Domain domain, ExportedFlowBuffer output)
+    private static void Emit(ref RecordValues values, FlowTemplate template, in ExportHeader header, ObservationDomain domain, ExportedFlowBuffer output)
     {
         var sampling = values.Sampling();
         if (template.IsOptions)
@@ -565,7 +561,7 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
         flow.EndMs = values.Time(values.EndAbsMs, values.EndUptime, values.EndDeltaUs, header, domain);
     }
 
-    private void Hold(Exporter state, TemplateKey key, in Header header, ReadOnlySpan<byte> body, long receivedMs)
+    private void Hold(ExporterState state, TemplateKey key, in ExportHeader header, ReadOnlySpan<byte> body, long receivedMs)
     {
         if (state.HeldBytes + body.Length > options.MaxHeldBytesPerExporter || _templateWaitMs <= 0)
         {
@@ -577,7 +573,7 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
         state.HeldBytes += body.Length;
     }
 
-    private static void DecodeHeld(Exporter state, TemplateKey key, FlowTemplate template, Domain domain, ExportedFlowBuffer output)
+    private static void DecodeHeld(ExporterState state, TemplateKey key, FlowTemplate template, ObservationDomain domain, ExportedFlowBuffer output)
     {
         for (var i = 0; i < state.Held.Count; i++)
         {
@@ -598,7 +594,7 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
         }
     }
 
-    private void ExpireHeld(Exporter state, long nowMs)
+    private void ExpireHeld(ExporterState state, long nowMs)
     {
         for (var i = 0; i < state.Held.Count; i++)
         {
@@ -607,337 +603,6 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
                 state.HeldBytes -= state.Held[i].Data.Length;
                 state.Held.RemoveAt(i--);
                 state.Stats.Drop(DatagramDrop.NoTemplate);
-            }
-        }
-    }
-
-    /// <summary>What a data record's times are relative to.</summary>
-    private struct Header
-    {
-        public byte Version;
-        public uint Domain;
-        public long ExportMs;
-
-        /// <summary>v9's sysUpTime at export (ms).</summary>
-        public uint Uptime;
-    }
-
-    /// <summary>One record's values as read, before times are resolved.</summary>
-    private struct RecordValues
-    {
-        public ExportedFlow Flow;
-        public bool HasSrc;
-        public bool HasDst;
-        public bool HasReverse;
-        public long TotalBytes;
-        public long TotalPackets;
-        public long StartAbsMs;
-        public long EndAbsMs;
-        public long StartUptime;
-        public long EndUptime;
-        public long StartDeltaUs;
-        public long EndDeltaUs;
-        public long PacketInterval;
-        public long PacketSpace;
-        public long SystemInitMs;
-
-        public void Reset()
-        {
-            this = default;
-            StartUptime = EndUptime = StartDeltaUs = EndDeltaUs = -1;
-        }
-
-        public void Apply(FieldKind kind, ReadOnlySpan<byte> value)
-        {
-            switch (kind)
-            {
-                case FieldKind.SrcV4:
-                    Flow.Src = NetAddress.FromV4(BinaryPrimitives.ReadUInt32BigEndian(value));
-                    HasSrc = true;
-                    break;
-                case FieldKind.DstV4:
-                    Flow.Dst = NetAddress.FromV4(BinaryPrimitives.ReadUInt32BigEndian(value));
-                    HasDst = true;
-                    break;
-                case FieldKind.SrcV6:
-                    Flow.Src = V6(value);
-                    HasSrc = true;
-                    break;
-                case FieldKind.DstV6:
-                    Flow.Dst = V6(value);
-                    HasDst = true;
-                    break;
-                case FieldKind.SrcPort:
-                    Flow.SrcPort = (ushort)Unsigned(value);
-                    break;
-                case FieldKind.DstPort:
-                    Flow.DstPort = (ushort)Unsigned(value);
-                    break;
-                case FieldKind.Protocol:
-                    Flow.Protocol = (byte)Unsigned(value);
-                    break;
-                case FieldKind.TcpFlags:
-                    Flow.TcpFlags = (ushort)(Unsigned(value) & 0x1FF);
-                    break;
-                case FieldKind.Bytes:
-                    Flow.Bytes = Counter(value);
-                    break;
-                case FieldKind.Packets:
-                    Flow.Packets = Counter(value);
-                    break;
-                case FieldKind.TotalBytes:
-                    TotalBytes = Counter(value);
-                    break;
-                case FieldKind.TotalPackets:
-                    TotalPackets = Counter(value);
-                    break;
-                case FieldKind.StartUptime:
-                    StartUptime = (uint)Unsigned(value);
-                    break;
-                case FieldKind.EndUptime:
-                    EndUptime = (uint)Unsigned(value);
-                    break;
-                case FieldKind.StartSeconds:
-                    StartAbsMs = Counter(value) * 1000;
-                    break;
-                case FieldKind.EndSeconds:
-                    EndAbsMs = Counter(value) * 1000;
-                    break;
-                case FieldKind.StartMilliseconds:
-                    StartAbsMs = Counter(value);
-                    break;
-                case FieldKind.EndMilliseconds:
-                    EndAbsMs = Counter(value);
-                    break;
-                case FieldKind.StartMicroseconds or FieldKind.StartNanoseconds:
-                    StartAbsMs = Ntp(value);
-                    break;
-                case FieldKind.EndMicroseconds or FieldKind.EndNanoseconds:
-                    EndAbsMs = Ntp(value);
-                    break;
-                case FieldKind.StartDeltaMicroseconds:
-                    StartDeltaUs = (uint)Unsigned(value);
-                    break;
-                case FieldKind.EndDeltaMicroseconds:
-                    EndDeltaUs = (uint)Unsigned(value);
-                    break;
-                case FieldKind.SamplingInterval:
-                    Flow.SamplingInterval = (uint)Math.Min(Unsigned(value), uint.MaxValue);
-                    break;
-                case FieldKind.SamplingPacketInterval:
-                    PacketInterval = Counter(value);
-                    break;
-                case FieldKind.SamplingPacketSpace:
-                    PacketSpace = Counter(value);
-                    break;
-                case FieldKind.SystemInitMilliseconds:
-                    SystemInitMs = Counter(value);
-                    break;
-                case FieldKind.ReverseBytes:
-                    Flow.ReverseBytes = Counter(value);
-                    HasReverse = true;
-                    break;
-                case FieldKind.ReversePackets:
-                    Flow.ReversePackets = Counter(value);
-                    HasReverse = true;
-                    break;
-                case FieldKind.ReverseTcpFlags:
-                    Flow.ReverseTcpFlags = (ushort)(Unsigned(value) & 0x1FF);
-                    HasReverse = true;
-                    break;
-            }
-        }
-
-        /// <summary>1 in N from the record's own sampling fields (PSAMP's interval/space: N = (interval + space) / interval); 0 when it has none.</summary>
-        public readonly uint Sampling()
-        {
-            if (Flow.SamplingInterval > 0) return Flow.SamplingInterval;
-            if (PacketInterval > 0 && PacketSpace > 0) return (uint)Math.Min((PacketInterval + PacketSpace) / PacketInterval, uint.MaxValue);
-            return 0;
-        }
-
-        /// <summary>
-        /// An absolute time when the record has one; else uptime-relative: v9 against the header's sysUpTime and
-        /// export time, IPFIX against the exporter's systemInitTimeMilliseconds (from its options records); else a
-        /// delta before the export time; else the export time.
-        /// </summary>
-        public readonly long Time(long absMs, long uptime, long deltaUs, in Header header, Domain domain)
-        {
-            if (absMs > 0) return absMs;
-            if (uptime >= 0) return UptimeTime((uint)uptime, header, domain);
-            return deltaUs >= 0 ? header.ExportMs - (deltaUs / 1000) : header.ExportMs;
-        }
-
-        /// <summary>v9: against the header's sysUpTime; IPFIX: after the exporter's systemInitTimeMilliseconds, else the export time.</summary>
-        public static long UptimeTime(uint uptime, in Header header, Domain domain)
-        {
-            if (header.Version == 9) return header.ExportMs - (int)(header.Uptime - uptime);
-            if (domain.SystemInitMs <= 0) return header.ExportMs;
-
-            // The 32-bit uptime wraps every 49.7 days: take the reading nearest the export time.
-            var time = domain.SystemInitMs + uptime;
-            var wraps = (long)Math.Round((header.ExportMs - time) / (double)UptimeWrapMs);
-            return time + (wraps * UptimeWrapMs);
-        }
-
-        // An IPv4-mapped IPv6 address comes out as that IPv4 address: NetAddress holds IPv4 in the mapped form.
-        private static NetAddress V6(ReadOnlySpan<byte> value) =>
-            new(BinaryPrimitives.ReadUInt64BigEndian(value), BinaryPrimitives.ReadUInt64BigEndian(value[8..]));
-
-        /// <summary>A big-endian unsigned integer of 1–8 bytes (reduced-size encoding, RFC 7011 §6.2).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static ulong Unsigned(ReadOnlySpan<byte> value) => value.Length switch
-        {
-            1 => value[0],
-            2 => BinaryPrimitives.ReadUInt16BigEndian(value),
-            4 => BinaryPrimitives.ReadUInt32BigEndian(value),
-            8 => BinaryPrimitives.ReadUInt64BigEndian(value),
-            _ => Slow(value),
-        };
-
-        private static ulong Slow(ReadOnlySpan<byte> value)
-        {
-            ulong result = 0;
-            foreach (var b in value)
-            {
-                result = (result << 8) | b;
-            }
-
-            return result;
-        }
-
-        /// <summary>Counters and times as non-negative longs (a 64-bit counter past long.MaxValue is capped).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static long Counter(ReadOnlySpan<byte> value) => (long)Math.Min(Unsigned(value), long.MaxValue);
-
-        private static long Ntp(ReadOnlySpan<byte> value)
-        {
-            long seconds = BinaryPrimitives.ReadUInt32BigEndian(value);
-            long fraction = BinaryPrimitives.ReadUInt32BigEndian(value[4..]);
-            return Math.Max(((seconds - NtpToUnixSeconds) * 1000) + ((fraction * 1000) >> 32), 0);
-        }
-    }
-
-    private readonly record struct TemplateKey(byte Version, uint Domain, ushort Id);
-
-    private readonly record struct DomainKey(byte Version, uint Domain);
-
-    private readonly record struct HeldSet(TemplateKey Key, Header Header, byte[] Data, long ReceivedMs);
-
-    /// <summary>Per source id / observation domain: its sequence and what its options records said.</summary>
-    private sealed class Domain
-    {
-        public SequenceTrack Sequence;
-        public uint SamplingInterval;
-        public long SystemInitMs;
-    }
-
-    private struct SequenceTrack
-    {
-        private bool _known;
-        private uint _next;
-
-        /// <summary>
-        /// How many units went missing before <paramref name="sequence"/>. A number a little behind the expected one is
-        /// a reordered datagram; a jump far away either way is an exporter restart: neither counts as loss.
-        /// </summary>
-        public long Observe(uint sequence, uint increment)
-        {
-            if (_known)
-            {
-                var gap = sequence - _next;
-                if (gap >= 0xFFFF_0000)
-                {
-                    // A little behind: a late datagram, already counted as lost; keep expecting what we expected.
-                    return 0;
-                }
-
-                _next = sequence + increment;
-                return gap < 0x4000_0000 ? gap : 0;
-            }
-
-            _known = true;
-            _next = sequence + increment;
-            return 0;
-        }
-
-        public void Forget() => _known = false;
-    }
-
-    private sealed class Exporter(NetAddress address)
-    {
-        private const int MaxDomains = 256;
-
-        public ExporterStatistics Stats { get; } = new(address);
-
-        public Dictionary<TemplateKey, FlowTemplate> Templates { get; } = [];
-
-        public Dictionary<DomainKey, Domain> Domains { get; } = [];
-
-        public List<HeldSet> Held { get; } = [];
-
-        public int HeldBytes { get; set; }
-
-        public DatagramDrop? Domain(DomainKey key, out Domain domain)
-        {
-            if (Domains.TryGetValue(key, out domain!))
-            {
-                return null;
-            }
-
-            if (Domains.Count >= MaxDomains)
-            {
-                return DatagramDrop.TemplateLimit;
-            }
-
-            domain = new Domain();
-            Domains.Add(key, domain);
-            return null;
-        }
-
-        /// <summary>The live template under <paramref name="key"/>; an expired one is removed.</summary>
-        public FlowTemplate? Template(TemplateKey key, long nowMs, long lifetimeMs)
-        {
-            if (!Templates.TryGetValue(key, out var template))
-            {
-                return null;
-            }
-
-            if (nowMs - template.RefreshedMs > lifetimeMs)
-            {
-                Templates.Remove(key);
-                return null;
-            }
-
-            return template;
-        }
-
-        public bool Store(TemplateKey key, FlowTemplate template, int max, long nowMs, long lifetimeMs)
-        {
-            if (!Templates.ContainsKey(key) && Templates.Count >= max)
-            {
-                foreach (var (k, t) in Templates)
-                {
-                    if (nowMs - t.RefreshedMs > lifetimeMs) Templates.Remove(k);
-                }
-
-                if (Templates.Count >= max) return false;
-            }
-
-            Templates[key] = template;
-            return true;
-        }
-
-        public void Withdraw(TemplateKey key) => Templates.Remove(key);
-
-        public void WithdrawAll(byte version, uint domain, bool options)
-        {
-            foreach (var (key, template) in Templates)
-            {
-                if (key.Version == version && key.Domain == domain && template.IsOptions == options)
-                {
-                    Templates.Remove(key);
-                }
             }
         }
     }
