@@ -4,6 +4,7 @@ using OrleansDetect.Client.Demo;
 using OrleansDetect.Client.Gateway;
 using OrleansDetect.Client.Load;
 using OrleansDetect.Client.Send;
+using OrleansDetect.Ingest;
 
 namespace OrleansDetect.Client;
 
@@ -115,11 +116,14 @@ internal static class ClientCommandLine
     {
         var file = new Argument<string>("file") { Description = "NDJSON file of flow events, or - for standard input" };
         var batchSize = PositiveIntOption("--batch-size", 5000, "Lines per request (batches are cut on line boundaries)");
-        var command = new Command("send", "Send an NDJSON file (or stdin) to the gateway in batches and report rejected lines by file line number. " +
+        var format = new Option<string?>("--format") { Description = "ndjson, zeek or vpc (default: detected from the file's first line)" };
+        var command = new Command("send", "Send a flow file (NDJSON, Zeek conn.log as TSV or JSON, AWS VPC Flow Logs; .gz read directly) or stdin to the gateway " +
+                                          "in batches and report rejected lines by file line number. " +
                                           "Exit code: 0 all accepted, 1 some lines rejected, 2 transport or HTTP failure.")
         {
             file,
             batchSize,
+            format,
         };
 
         command.SetAction((parseResult, cancellationToken) => Interruptible(error, cancellationToken, async () =>
@@ -127,12 +131,21 @@ internal static class ClientCommandLine
             using var target = CreateTarget(parseResult, error);
             if (target is null) return ExitUsage;
             var path = parseResult.GetValue(file)!;
+            var formatName = parseResult.GetValue(format);
+            FlowFormat flowFormat = FlowFormat.Ndjson;
+            if (formatName is not null && !FlowFormats.TryParse(formatName, out flowFormat))
+            {
+                error.WriteLine($"--format must be ndjson, zeek or vpc; got '{formatName}'");
+                return ExitUsage;
+            }
+
             Stream source;
             try
             {
-                source = path == "-" ? Console.OpenStandardInput() : File.OpenRead(path);
+                if (formatName is null && path != "-") flowFormat = FlowFiles.DetectFormat(path);
+                source = path == "-" ? Console.OpenStandardInput() : FlowFiles.Open(path);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
             {
                 error.WriteLine($"cannot read {path}: {e.Message}");
                 return ExitUsage;
@@ -141,7 +154,7 @@ internal static class ClientCommandLine
             await using (source)
             {
                 return await new FlowFileSender(target, output, error)
-                    .SendAsync(source, path == "-" ? "stdin" : path, parseResult.GetValue(batchSize), cancellationToken);
+                    .SendAsync(source, path == "-" ? "stdin" : path, parseResult.GetValue(batchSize), flowFormat, cancellationToken);
             }
         }));
         return command;

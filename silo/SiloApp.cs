@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using OrleansDetect.Silo.Api;
+using OrleansDetect.Silo.Collector;
 using OrleansDetect.Silo.Hosting;
 
 namespace OrleansDetect.Silo;
@@ -26,6 +27,7 @@ public static class SiloApp
         app.MapWorkloadsApi();
         app.MapHealthApi();
         app.MapDashboardApi();
+        app.MapCollectorApi();
         return app;
     }
 

@@ -8,7 +8,10 @@ namespace OrleansDetect.Client.Send;
 /// <param name="SourceLines">1-based source line number of body line i+1.</param>
 internal sealed record NdjsonBatch(int Number, ReadOnlyMemory<byte> Body, int[] SourceLines)
 {
-    public int LineCount => SourceLines.Length;
+    public int LineCount => SourceLines.Length - HeaderLines;
+
+    /// <summary>Zeek or VPC header lines repeated in this batch (not events).</summary>
+    public int HeaderLines { get; init; }
 
     /// <summary>The source line of the gateway's 1-based body line; null when the gateway names a line the body does not have.</summary>
     public int? SourceLine(int bodyLine) =>
@@ -18,6 +21,7 @@ internal sealed record NdjsonBatch(int Number, ReadOnlyMemory<byte> Body, int[] 
     public (NdjsonBatch First, NdjsonBatch Second) Halve()
     {
         if (LineCount < 2) throw new InvalidOperationException("a single line cannot be split");
+        if (HeaderLines > 0) throw new InvalidOperationException("only NDJSON batches are split");
         var half = LineCount / 2;
         var span = Body.Span;
         var offset = 0;

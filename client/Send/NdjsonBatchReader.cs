@@ -1,15 +1,22 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using OrleansDetect.Ingest;
 
 namespace OrleansDetect.Client.Send;
 
 /// <summary>
-/// Cuts an NDJSON stream into batches of at most N lines, always on line boundaries. Blank lines are
+/// Cuts a flow file into batches of at most N lines, always on line boundaries. Blank lines are
 /// dropped (they are not events), a UTF-8 byte-order mark and CR of CRLF endings are removed, and a last
-/// line without a newline still counts.
+/// line without a newline still counts. Zeek's '#' header lines and a VPC header line are repeated at the start
+/// of every batch, so each batch can be read on its own; they do not count towards N.
 /// </summary>
-internal sealed class NdjsonBatchReader(Stream source, int batchSize)
+internal sealed class NdjsonBatchReader(Stream source, int batchSize, FlowFormat format = FlowFormat.Ndjson)
 {
+    private readonly List<(int Line, byte[] Text)> _header = [];
+    private bool _afterData;
+    private bool _headerInBatch;
+    private int _dataLines;
+
     private const int ReadSize = 64 * 1024;
 
     public async IAsyncEnumerable<NdjsonBatch> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -58,11 +65,13 @@ internal sealed class NdjsonBatchReader(Stream source, int batchSize)
                     }
 
                     chunk = chunk[(newline + 1)..];
-                    if (sourceLines.Count == batchSize)
+                    if (_dataLines == batchSize)
                     {
-                        yield return new NdjsonBatch(++batchNumber, body.WrittenMemory.ToArray(), [.. sourceLines]);
+                        yield return new NdjsonBatch(++batchNumber, body.WrittenMemory.ToArray(), [.. sourceLines]) { HeaderLines = sourceLines.Count - _dataLines };
                         body.ResetWrittenCount();
                         sourceLines.Clear();
+                        _dataLines = 0;
+                        _headerInBatch = false;
                     }
                 }
             }
@@ -72,9 +81,9 @@ internal sealed class NdjsonBatchReader(Stream source, int batchSize)
                 AddLine(partial.WrittenSpan, ++lineNumber, body, sourceLines);
             }
 
-            if (sourceLines.Count > 0)
+            if (_dataLines > 0)
             {
-                yield return new NdjsonBatch(++batchNumber, body.WrittenMemory.ToArray(), [.. sourceLines]);
+                yield return new NdjsonBatch(++batchNumber, body.WrittenMemory.ToArray(), [.. sourceLines]) { HeaderLines = sourceLines.Count - _dataLines };
             }
         }
         finally
@@ -83,12 +92,44 @@ internal sealed class NdjsonBatchReader(Stream source, int batchSize)
         }
     }
 
-    private static void AddLine(ReadOnlySpan<byte> line, int lineNumber, ArrayBufferWriter<byte> body, List<int> sourceLines)
+    private void AddLine(ReadOnlySpan<byte> line, int lineNumber, ArrayBufferWriter<byte> body, List<int> sourceLines)
     {
         if (line.EndsWith((byte)'\r')) line = line[..^1];
         if (line.Trim(" \t"u8).IsEmpty) return;
+        if (IsHeader(line))
+        {
+            // A header after data starts a new log (Zeek files concatenated): it replaces the old one.
+            if (_afterData) _header.Clear();
+            _afterData = false;
+            _header.Add((lineNumber, line.ToArray()));
+            _headerInBatch = true;
+        }
+        else
+        {
+            if (!_headerInBatch)
+            {
+                foreach (var (headerLine, text) in _header) Write(text, headerLine, body, sourceLines);
+                _headerInBatch = true;
+            }
+
+            _afterData = true;
+            _dataLines++;
+        }
+
+        Write(line, lineNumber, body, sourceLines);
+    }
+
+    private static void Write(ReadOnlySpan<byte> line, int lineNumber, ArrayBufferWriter<byte> body, List<int> sourceLines)
+    {
         body.Write(line);
         body.Write("\n"u8);
         sourceLines.Add(lineNumber);
     }
+
+    private bool IsHeader(ReadOnlySpan<byte> line) => format switch
+    {
+        FlowFormat.Zeek => line[0] == '#',
+        FlowFormat.Vpc => line.IndexOf("srcaddr"u8) >= 0 && (uint)(line[0] - '0') > 9,
+        _ => false,
+    };
 }

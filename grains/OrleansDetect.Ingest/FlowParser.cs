@@ -27,7 +27,13 @@ public sealed class FlowParser
     /// Parses a whole request body: a JSON array when its first non-whitespace byte is '[', NDJSON otherwise.
     /// A leading UTF-8 byte order mark and CRLF line endings are accepted; blank NDJSON lines are skipped.
     /// </summary>
-    public ParsedFlows Parse(ReadOnlySpan<byte> body)
+    public ParsedFlows Parse(ReadOnlySpan<byte> body) => Parse(body, FlowFormat.Ndjson);
+
+    /// <summary>
+    /// Parses a body in the given format: NDJSON (Zeek's JSON conn.log lines included) or a JSON array, Zeek's TSV
+    /// conn.log, or AWS VPC Flow Log lines. Each line is judged on its own.
+    /// </summary>
+    public ParsedFlows Parse(ReadOnlySpan<byte> body, FlowFormat format)
     {
         if (body.StartsWith("\uFEFF"u8))
         {
@@ -42,6 +48,21 @@ public sealed class FlowParser
 
         var capacity = Math.Min(body.Count((byte)'\n') + 1, (body.Length / MinEventBytes) + 1);
         var outcome = new Outcome(_maxErrorsReported, capacity);
+        if (format != FlowFormat.Ndjson)
+        {
+            Span<char> workloadBuffer = stackalloc char[FlowRecordReader.MaxHostLength];
+            if (format == FlowFormat.Zeek)
+            {
+                ZeekConnLog.Parse(body, outcome, workloadBuffer);
+            }
+            else
+            {
+                VpcFlowLog.Parse(body, outcome, workloadBuffer);
+            }
+
+            return outcome.Build();
+        }
+
         Span<char> hostBuffer = stackalloc char[FlowRecordReader.HostBufferLength];
         Span<byte> scratch = stackalloc byte[FlowRecordReader.ScratchLength];
 
@@ -166,10 +187,12 @@ public sealed class FlowParser
     }
 
     /// <summary>One Parse call's accumulating result.</summary>
-    private sealed class Outcome(int maxErrorsReported, int capacity)
+    internal sealed class Outcome(int maxErrorsReported, int capacity)
     {
         /// <summary>The reason slot after the fields': the line was not a JSON object.</summary>
         public const int JsonReason = (int)FlowField.Count;
+
+        public const int FormatReason = JsonReason + 1;
 
         private readonly WorkloadBatches _batches = new(capacity);
         private readonly List<LineError> _errors = [];
@@ -178,12 +201,20 @@ public sealed class FlowParser
 
         public int Rejected { get; private set; }
 
+        /// <summary>Lines that hold no flow by their own account (VPC's NODATA and SKIPDATA).</summary>
+        public int Skipped { get; private set; }
+
+        public void Skip() => Skipped++;
+
+        /// <summary>A line the format itself rejects (a Zeek line before its #fields header, the wrong number of fields), counted under <c>format</c>.</summary>
+        public void RejectLine(int line, string error) => Reject(line, error, FormatReason);
+
         public void MarkEmpty() => _isEmpty = true;
 
         public void Reject(int line, string error, int reason)
         {
             Rejected++;
-            (_rejectedByReason ??= new int[JsonReason + 1])[reason]++;
+            (_rejectedByReason ??= new int[FormatReason + 1])[reason]++;
             if (_errors.Count < maxErrorsReported)
             {
                 _errors.Add(new LineError(line, error));
@@ -222,18 +253,19 @@ public sealed class FlowParser
         public ParsedFlows Build()
         {
             var accepted = _batches.Count;
-            return new ParsedFlows(_batches.Build(), accepted, Rejected, _errors, _isEmpty, RejectionReasons());
+            return new ParsedFlows(_batches.Build(), accepted, Rejected, _errors, _isEmpty, RejectionReasons()) { Skipped = Skipped };
         }
 
         private KeyValuePair<string, int>[] RejectionReasons()
         {
             if (_rejectedByReason is null) return [];
             var reasons = new List<KeyValuePair<string, int>>();
-            for (var reason = 0; reason <= JsonReason; reason++)
+            for (var reason = 0; reason <= FormatReason; reason++)
             {
                 if (_rejectedByReason[reason] > 0)
                 {
-                    reasons.Add(new(reason == JsonReason ? "json" : WireName((FlowField)reason), _rejectedByReason[reason]));
+                    var name = reason switch { JsonReason => "json", FormatReason => "format", _ => WireName((FlowField)reason) };
+                    reasons.Add(new(name, _rejectedByReason[reason]));
                 }
             }
 

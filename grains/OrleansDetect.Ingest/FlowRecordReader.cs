@@ -16,6 +16,11 @@ internal static class FlowRecordReader
 
     private const int MaxShownLength = 64;
 
+    private const string ZeekOrigPackets = "orig_pkts";
+    private const string ZeekRespPackets = "resp_pkts";
+    private const string ZeekOrigBytes = "orig_ip_bytes";
+    private const string ZeekRespBytes = "resp_ip_bytes";
+
     /// <summary>Reads from the <see cref="JsonTokenType.StartObject"/> under the reader to its matching end; unknown keys are skipped.</summary>
     /// <exception cref="JsonException">The bytes are not valid JSON.</exception>
     public static void Read(ref Utf8JsonReader reader, ref FlowRecord record, scoped Span<char> hostBuffer, scoped Span<byte> scratch)
@@ -118,6 +123,17 @@ internal static class FlowRecordReader
         ((byte)'p', 7) when name.SequenceEqual("packets"u8) => (FlowField.Packets, "packets"),
         ((byte)'b', 5) when name.SequenceEqual("bytes"u8) => (FlowField.Bytes, "bytes"),
         ((byte)'f', 5) when name.SequenceEqual("flags"u8) => (FlowField.Flags, "flags"),
+
+        // Zeek conn.log as JSON lines: the connection's originator is the event's source, and its counters add up both directions.
+        ((byte)'i', 9) when name.SequenceEqual("id.orig_h"u8) => (FlowField.Src, "id.orig_h"),
+        ((byte)'i', 9) when name.SequenceEqual("id.orig_p"u8) => (FlowField.Sport, "id.orig_p"),
+        ((byte)'i', 9) when name.SequenceEqual("id.resp_h"u8) => (FlowField.Dst, "id.resp_h"),
+        ((byte)'i', 9) when name.SequenceEqual("id.resp_p"u8) => (FlowField.Dport, "id.resp_p"),
+        ((byte)'c', 10) when name.SequenceEqual("conn_state"u8) => (FlowField.State, "conn_state"),
+        ((byte)'o', 9) when name.SequenceEqual("orig_pkts"u8) => (FlowField.Packets, ZeekOrigPackets),
+        ((byte)'r', 9) when name.SequenceEqual("resp_pkts"u8) => (FlowField.Packets, ZeekRespPackets),
+        ((byte)'o', 13) when name.SequenceEqual("orig_ip_bytes"u8) => (FlowField.Bytes, ZeekOrigBytes),
+        ((byte)'r', 13) when name.SequenceEqual("resp_ip_bytes"u8) => (FlowField.Bytes, ZeekRespBytes),
         _ => (FlowField.Count, ""),
     };
 
@@ -311,13 +327,15 @@ internal static class FlowRecordReader
             return;
         }
 
+        // Zeek's per-direction counters add to what the other direction gave.
+        var adds = count >= 0 && key is ZeekOrigPackets or ZeekRespPackets or ZeekOrigBytes or ZeekRespBytes;
         if (field == FlowField.Bytes)
         {
-            record.Bytes = count;
+            record.Bytes = adds && record.Bytes > 0 ? record.Bytes + count : count;
         }
         else
         {
-            record.Packets = count;
+            record.Packets = adds && record.Packets > 0 ? record.Packets + count : count;
         }
 
         record.Clear(field);

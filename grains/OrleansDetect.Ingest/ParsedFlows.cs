@@ -35,6 +35,9 @@ public sealed class ParsedFlows
     /// </summary>
     public IReadOnlyList<KeyValuePair<string, int>> RejectionReasons { get; }
 
+    /// <summary>Lines skipped because they hold no flow by their own account (VPC's NODATA and SKIPDATA records); not rejections.</summary>
+    public int Skipped { get; init; }
+
     /// <summary>The body held no lines or array elements at all (only whitespace, or <c>[]</c>).</summary>
     public bool IsEmpty { get; }
 }

@@ -26,7 +26,8 @@ public static class IngestApi
     }
 
     /// <summary>What the gateway answers for an accepted body.</summary>
-    public sealed record IngestResponse(int Accepted, int Rejected, int Late, IReadOnlyList<LineErrorResponse> Errors);
+    /// <param name="Skipped">Lines that said they hold no flow (VPC NODATA/SKIPDATA).</param>
+    public sealed record IngestResponse(int Accepted, int Rejected, int Late, IReadOnlyList<LineErrorResponse> Errors, int Skipped);
 
     public sealed record LineErrorResponse(int Line, string Error);
 
@@ -47,10 +48,17 @@ public static class IngestApi
 
         if (availability.Unavailable() is { } reason) return Unavailable(context, reason);
 
-        if (!IsAcceptedMediaType(request.ContentType))
+        var format = FlowFormat.Ndjson;
+        if (request.Query.TryGetValue("format", out var formatName) && !FlowFormats.TryParse(formatName, out format))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Unknown format", $"Query parameter 'format' must be ndjson, zeek or vpc; got '{formatName}'.");
+        }
+
+        // Zeek TSV and VPC lines are plain text; a log shipper may label them so.
+        if (!IsAcceptedMediaType(request.ContentType) && !(format != FlowFormat.Ndjson && IsPlainText(request.ContentType)))
         {
             return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
-                $"Send flow events as application/x-ndjson (one JSON object per line) or application/json (an array); got '{request.ContentType ?? "none"}'.");
+                $"Send flow events as application/x-ndjson (one JSON object per line) or application/json (an array), or Zeek/VPC lines as text/plain with ?format=zeek|vpc; got '{request.ContentType ?? "none"}'.");
         }
 
         var limit = options.Value.MaxBodyBytes;
@@ -71,7 +79,7 @@ public static class IngestApi
         {
             try
             {
-                parsed = new FlowParser(options.Value.MaxErrorsReported).Parse(body.Memory.Span);
+                parsed = new FlowParser(options.Value.MaxErrorsReported).Parse(body.Memory.Span, format);
             }
             finally
             {
@@ -105,8 +113,11 @@ public static class IngestApi
         DetectTelemetry.IngestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
 
         var errors = parsed.Errors.Select(e => new LineErrorResponse(e.Line, e.Error)).ToArray();
-        return TypedResults.Accepted((string?)null, new IngestResponse(parsed.Accepted, parsed.Rejected, late, errors));
+        return TypedResults.Accepted((string?)null, new IngestResponse(parsed.Accepted, parsed.Rejected, late, errors, parsed.Skipped));
     }
+
+    private static bool IsPlainText(string? contentType) =>
+        contentType is not null && contentType.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsAcceptedMediaType(string? contentType)
     {

@@ -5,6 +5,7 @@ using Orleans.Storage;
 using OrleansDetect.Grains.Hosting;
 using OrleansDetect.Grains.Workloads;
 using OrleansDetect.Silo.Api;
+using OrleansDetect.Silo.Collector;
 using StackExchange.Redis;
 
 namespace OrleansDetect.Silo.Hosting;
@@ -115,6 +116,8 @@ public static class SiloHostingExtensions
             silo.AddActivityPropagation();
         });
 
+        // After Orleans, so the collector's first flush finds the silo started.
+        services.AddNetFlowCollector();
         builder.AddOrleansDetectTelemetry();
         return builder;
     }

@@ -127,6 +127,7 @@ public sealed class SecuredSiloTests(SecuredSiloFixture silo)
     [InlineData("alerts.rss")]
     [InlineData("")]
     [InlineData("alerts/0000000000000000-1")]
+    [InlineData("api/v1/collector/exporters")]
     public async Task With_keys_configured_every_read_needs_a_read_or_admin_key(string path)
     {
         async Task<HttpStatusCode> Status(string? scheme, string? credential, string query = "")
