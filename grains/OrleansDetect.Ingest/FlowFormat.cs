@@ -3,7 +3,7 @@ namespace OrleansDetect.Ingest;
 /// <summary>The body formats ingest understands.</summary>
 public enum FlowFormat : byte
 {
-    /// <summary>One JSON object per line (our events, or Zeek's JSON conn.log), or a JSON array.</summary>
+    /// <summary>One JSON object per line (our events, or Zeek's JSON conn.log); a line that is not an object is that line's error.</summary>
     Ndjson,
 
     /// <summary>Zeek conn.log as TSV with its <c>#separator</c> / <c>#fields</c> header.</summary>
@@ -11,6 +11,9 @@ public enum FlowFormat : byte
 
     /// <summary>AWS VPC Flow Logs: the default v2 fields without a header, or any field list with its header line.</summary>
     Vpc,
+
+    /// <summary>One JSON array of event objects (<c>application/json</c>).</summary>
+    JsonArray,
 }
 
 public static class FlowFormats

@@ -24,10 +24,15 @@ public sealed class FlowParser
     }
 
     /// <summary>
-    /// Parses a whole request body: a JSON array when its first non-whitespace byte is '[', NDJSON otherwise.
-    /// A leading UTF-8 byte order mark and CRLF line endings are accepted; blank NDJSON lines are skipped.
+    /// Parses a body whose format is not declared: a JSON array when its first non-whitespace byte is '[', NDJSON
+    /// otherwise. A leading UTF-8 byte order mark and CRLF line endings are accepted; blank NDJSON lines are skipped.
+    /// (HTTP ingest declares the format by content type instead, so an NDJSON body cannot be read as an array.)
     /// </summary>
-    public ParsedFlows Parse(ReadOnlySpan<byte> body) => Parse(body, FlowFormat.Ndjson);
+    public ParsedFlows Parse(ReadOnlySpan<byte> body)
+    {
+        var start = body.IndexOfAnyExcept(" \t\r\n\uFEFF"u8);
+        return Parse(body, start >= 0 && body[start] == '[' ? FlowFormat.JsonArray : FlowFormat.Ndjson);
+    }
 
     /// <summary>
     /// Parses a body in the given format: NDJSON (Zeek's JSON conn.log lines included) or a JSON array, Zeek's TSV
@@ -48,7 +53,7 @@ public sealed class FlowParser
 
         var capacity = Math.Min(body.Count((byte)'\n') + 1, (body.Length / MinEventBytes) + 1);
         var outcome = new Outcome(_maxErrorsReported, capacity);
-        if (format != FlowFormat.Ndjson)
+        if (format is FlowFormat.Zeek or FlowFormat.Vpc)
         {
             Span<char> workloadBuffer = stackalloc char[FlowRecordReader.MaxHostLength];
             if (format == FlowFormat.Zeek)
@@ -66,7 +71,7 @@ public sealed class FlowParser
         Span<char> hostBuffer = stackalloc char[FlowRecordReader.HostBufferLength];
         Span<byte> scratch = stackalloc byte[FlowRecordReader.ScratchLength];
 
-        if (body[start] == '[')
+        if (format == FlowFormat.JsonArray)
         {
             ParseArray(body, outcome, hostBuffer, scratch);
         }

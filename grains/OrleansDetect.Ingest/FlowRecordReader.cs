@@ -21,6 +21,25 @@ internal static class FlowRecordReader
     private const string ZeekOrigBytes = "orig_ip_bytes";
     private const string ZeekRespBytes = "resp_ip_bytes";
 
+    /// <summary>
+    /// The escaped string under the reader, unescaped into <paramref name="scratch"/>; its length. When the escapes spell
+    /// something that is not text (an unpaired surrogate such as <c>"\ud800"</c>) the result is one 0xFF byte, which
+    /// no field accepts, so the field's own parser rejects that line, naming the field, instead of the whole request
+    /// failing.
+    /// </summary>
+    private static int Unescape(ref Utf8JsonReader reader, scoped Span<byte> scratch)
+    {
+        try
+        {
+            return reader.CopyString(scratch);
+        }
+        catch (InvalidOperationException)
+        {
+            scratch[0] = 0xFF;
+            return 1;
+        }
+    }
+
     /// <summary>Reads from the <see cref="JsonTokenType.StartObject"/> under the reader to its matching end; unknown keys are skipped.</summary>
     /// <exception cref="JsonException">The bytes are not valid JSON.</exception>
     public static void Read(ref Utf8JsonReader reader, ref FlowRecord record, scoped Span<char> hostBuffer, scoped Span<byte> scratch)
@@ -28,7 +47,7 @@ internal static class FlowRecordReader
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var (field, key) = reader.ValueIsEscaped
-                ? reader.ValueSpan.Length <= scratch.Length ? Match(scratch[..reader.CopyString(scratch)]) : (FlowField.Count, "")
+                ? reader.ValueSpan.Length <= scratch.Length ? Match(scratch[..Unescape(ref reader, scratch)]) : (FlowField.Count, "")
                 : Match(reader.ValueSpan);
             reader.Read();
             switch (field)
@@ -145,7 +164,7 @@ internal static class FlowRecordReader
         switch (reader.TokenType)
         {
             case JsonTokenType.String when reader.ValueSpan.Length <= scratch.Length:
-                ReadOnlySpan<byte> text = reader.ValueIsEscaped ? scratch[..reader.CopyString(scratch)] : reader.ValueSpan;
+                ReadOnlySpan<byte> text = reader.ValueIsEscaped ? scratch[..Unescape(ref reader, scratch)] : reader.ValueSpan;
                 status = EventTimestamp.ParseRfc3339(text, out unixMs);
                 break;
             case JsonTokenType.Number:
@@ -232,7 +251,7 @@ internal static class FlowRecordReader
         {
             JsonTokenType.Null => true,
             JsonTokenType.String when reader.ValueSpan.Length <= scratch.Length =>
-                NetAddressText.TryParse(reader.ValueIsEscaped ? scratch[..reader.CopyString(scratch)] : reader.ValueSpan, out address),
+                NetAddressText.TryParse(reader.ValueIsEscaped ? scratch[..Unescape(ref reader, scratch)] : reader.ValueSpan, out address),
             _ => false,
         };
 
@@ -348,7 +367,7 @@ internal static class FlowRecordReader
         {
             JsonTokenType.Null => true,
             JsonTokenType.String when reader.ValueSpan.Length <= scratch.Length =>
-                FlowStates.TryParseProtocol(reader.ValueIsEscaped ? scratch[..reader.CopyString(scratch)] : reader.ValueSpan, out protocol),
+                FlowStates.TryParseProtocol(reader.ValueIsEscaped ? scratch[..Unescape(ref reader, scratch)] : reader.ValueSpan, out protocol),
             JsonTokenType.Number => reader.TryGetInt64(out var number) && FlowStates.TryParseProtocol(number, out protocol),
             _ => false,
         };
@@ -371,7 +390,7 @@ internal static class FlowRecordReader
         {
             JsonTokenType.Null => true,
             JsonTokenType.String when reader.ValueSpan.Length <= scratch.Length =>
-                FlowStates.TryParseState(reader.ValueIsEscaped ? scratch[..reader.CopyString(scratch)] : reader.ValueSpan, out state),
+                FlowStates.TryParseState(reader.ValueIsEscaped ? scratch[..Unescape(ref reader, scratch)] : reader.ValueSpan, out state),
             _ => false,
         };
 
@@ -393,7 +412,7 @@ internal static class FlowRecordReader
         {
             JsonTokenType.Null => true,
             JsonTokenType.String when reader.ValueSpan.Length <= scratch.Length =>
-                FlowStates.TryParseFlags(reader.ValueIsEscaped ? scratch[..reader.CopyString(scratch)] : reader.ValueSpan, out flags),
+                FlowStates.TryParseFlags(reader.ValueIsEscaped ? scratch[..Unescape(ref reader, scratch)] : reader.ValueSpan, out flags),
             JsonTokenType.Number => reader.TryGetInt32(out flags) && (uint)flags <= ushort.MaxValue,
             _ => false,
         };

@@ -48,14 +48,16 @@ public static class IngestApi
 
         if (availability.Unavailable() is { } reason) return Unavailable(context, reason);
 
-        var format = FlowFormat.Ndjson;
+        // The content type says NDJSON or a JSON array (never the first byte: an NDJSON body whose first line is
+        // broken must not be read as an array); ?format= names the log formats.
+        var format = IsJsonArrayMediaType(request.ContentType) ? FlowFormat.JsonArray : FlowFormat.Ndjson;
         if (request.Query.TryGetValue("format", out var formatName) && !FlowFormats.TryParse(formatName, out format))
         {
             return Problem(StatusCodes.Status400BadRequest, "Unknown format", $"Query parameter 'format' must be ndjson, zeek or vpc; got '{formatName}'.");
         }
 
         // Zeek TSV and VPC lines are plain text; a log shipper may label them so.
-        if (!IsAcceptedMediaType(request.ContentType) && !(format != FlowFormat.Ndjson && IsPlainText(request.ContentType)))
+        if (!IsAcceptedMediaType(request.ContentType) && !(format is FlowFormat.Zeek or FlowFormat.Vpc && IsPlainText(request.ContentType)))
         {
             return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
                 $"Send flow events as application/x-ndjson (one JSON object per line) or application/json (an array), or Zeek/VPC lines as text/plain with ?format=zeek|vpc; got '{request.ContentType ?? "none"}'.");
@@ -118,6 +120,9 @@ public static class IngestApi
 
     private static bool IsPlainText(string? contentType) =>
         contentType is not null && contentType.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsJsonArrayMediaType(string? contentType) =>
+        contentType is not null && contentType.Split(';')[0].Trim().Equals("application/json", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsAcceptedMediaType(string? contentType)
     {

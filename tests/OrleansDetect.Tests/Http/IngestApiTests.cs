@@ -21,6 +21,53 @@ public sealed class IngestApiTests(SiloFixture silo)
 
     private Task<JsonElement[]> AlertsFor(string workload) => Eventually.ListedAlerts(silo.Http, workload);
 
+    [Theory]
+    [InlineData("ts")]
+    [InlineData("src")]
+    [InlineData("dst")]
+    [InlineData("proto")]
+    [InlineData("state")]
+    [InlineData("flags")]
+    [InlineData("key")]
+    public async Task An_escaped_lone_surrogate_costs_only_its_own_line(string where)
+    {
+        var host = Flows.UniqueWorkload("surrogate");
+        var good = Flows.NdjsonLine(host, Flows.T0, "10.0.0.5", "198.18.0.1", 443, "established");
+        // The JSON escape \ud800 is valid JSON text but no Unicode string: the field's line must fail, not the request.
+        var bad = where == "key"
+            ? good.Replace("\"bytes\"", "\"by\\ud800tes\"", StringComparison.Ordinal)
+            : where == "flags"
+                ? good.Replace("}", ",\"flags\":\"S\\ud800\"}", StringComparison.Ordinal)
+                : System.Text.RegularExpressions.Regex.Replace(good, $"\"{where}\":\"([^\"]*)\"", $"\"{where}\":\"$1\\ud800\"");
+        Assert.NotEqual(good, bad);
+
+        var answer = await PostAccepted(Ndjson($"{good}\n{bad}\n{good}\n"));
+        var accepted = answer.GetProperty("accepted").GetInt32();
+        var errors = answer.GetProperty("errors").EnumerateArray().ToArray();
+        if (where == "key")
+        {
+            // An unknown (unreadable) key is skipped like any unknown key: the line is otherwise complete.
+            Assert.Equal(3, accepted);
+            return;
+        }
+
+        Assert.Equal(2, accepted);
+        var error = Assert.Single(errors);
+        Assert.Equal(2, error.GetProperty("line").GetInt32());
+        Assert.Contains(where == "flags" ? "flags" : where, error.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_ndjson_body_whose_first_line_starts_with_a_bracket_is_still_read_line_by_line()
+    {
+        var host = Flows.UniqueWorkload("bracket");
+        var good = Flows.NdjsonLine(host, Flows.T0, "10.0.0.5", "198.18.0.1", 443, "established");
+        var answer = await PostAccepted(Ndjson($"[1, 2\n{good}\n{good}\n"));
+
+        Assert.Equal(2, answer.GetProperty("accepted").GetInt32());
+        Assert.Equal(1, Assert.Single(answer.GetProperty("errors").EnumerateArray()).GetProperty("line").GetInt32());
+    }
+
     [Fact]
     public async Task Bad_lines_are_reported_by_line_and_field_while_good_lines_are_kept_and_detected_on()
     {
