@@ -64,17 +64,18 @@ public static class IngestApi
         }
 
         var limit = options.Value.MaxBodyBytes;
-        if (request.ContentLength > limit) return TooLarge(limit);
+        if (request.ContentLength > limit) return TooLarge(context, limit);
 
-        // Our own limit replaces Kestrel's default (30 MB) so the configured size is the only one that applies.
+        // Our own limit replaces Kestrel's default (30 MB), one byte over it: we refuse a larger body ourselves, and
+        // Kestrel stops reading (rather than draining a chunked body of any size) once it is passed.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
         {
-            sizeFeature.MaxRequestBodySize = null;
+            sizeFeature.MaxRequestBodySize = limit + 1;
         }
 
         var started = Stopwatch.GetTimestamp();
         var body = await ReadBodyAsync(request.BodyReader, limit, cancellationToken);
-        if (body is null) return TooLarge(limit);
+        if (body is null) return TooLarge(context, limit);
 
         ParsedFlows parsed;
         using (var span = DetectTelemetry.Source.StartActivity("ingest.parse"))
@@ -160,6 +161,12 @@ public static class IngestApi
                 if (read.IsCompleted) return buffer;
             }
         }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // Kestrel's own bound (one byte over ours) tripped first.
+            buffer.Dispose();
+            return null;
+        }
         catch
         {
             buffer.Dispose();
@@ -179,15 +186,24 @@ public static class IngestApi
 
     private const string RetryAfterSeconds = "1";
 
-    private static ProblemHttpResult TooLarge(long limit) =>
-        Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", $"The body exceeds the {limit} byte limit (Ingest:MaxBodyBytes); split it into smaller batches.");
+    /// <summary>413, and the connection closes after it: Kestrel would otherwise read (and discard) the rest of a body of any size.</summary>
+    private static ProblemHttpResult TooLarge(HttpContext context, long limit)
+    {
+        context.Response.Headers.Connection = "close";
+        return Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", $"The body exceeds the {limit} byte limit (Ingest:MaxBodyBytes); split it into smaller batches.");
+    }
 
     internal static ProblemHttpResult Problem(int status, string title, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title);
 
     /// <summary>A growable body buffer rented from the shared pool.</summary>
+    /// <summary>
+    /// The body in one array: pooled up to <see cref="MaxPooled"/>, a plain array beyond (the shared pool would keep
+    /// a 16 MiB array per core for good after one large request).
+    /// </summary>
     private sealed class PooledBody : IDisposable
     {
+        private const int MaxPooled = 1024 * 1024;
         private byte[] _array;
 
         public PooledBody() => _array = ArrayPool<byte>.Shared.Rent(64 * 1024);
@@ -201,9 +217,10 @@ public static class IngestApi
             var needed = Length + (int)data.Length;
             if (needed > _array.Length)
             {
-                var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _array.Length * 2));
+                var size = Math.Max(needed, _array.Length * 2);
+                var bigger = size <= MaxPooled ? ArrayPool<byte>.Shared.Rent(size) : GC.AllocateUninitializedArray<byte>(size);
                 _array.AsSpan(0, Length).CopyTo(bigger);
-                ArrayPool<byte>.Shared.Return(_array);
+                Release(_array);
                 _array = bigger;
             }
 
@@ -213,9 +230,14 @@ public static class IngestApi
 
         public void Dispose()
         {
-            if (_array.Length > 0) ArrayPool<byte>.Shared.Return(_array);
+            Release(_array);
             _array = [];
             Length = 0;
+        }
+
+        private static void Release(byte[] array)
+        {
+            if (array.Length is > 0 and <= MaxPooled) ArrayPool<byte>.Shared.Return(array);
         }
     }
 }

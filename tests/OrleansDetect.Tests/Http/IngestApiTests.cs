@@ -58,6 +58,43 @@ public sealed class IngestApiTests(SiloFixture silo)
     }
 
     [Fact]
+    public async Task A_chunked_body_over_the_limit_is_refused_at_the_limit_and_the_connection_closed()
+    {
+        // No Content-Length: the limit can only be enforced while streaming. Keep sending up to 16 × the limit; the
+        // server must answer 413 and close, not read (and discard) everything.
+        const long limit = 16L * 1024 * 1024;
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(silo.BaseAddress.Host, silo.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        var head = $"POST /api/v1/flows HTTP/1.1\r\nHost: {silo.BaseAddress.Authority}\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+        var response = new MemoryStream();
+        var reading = stream.CopyToAsync(response);
+        var line = Encoding.ASCII.GetBytes(Flows.NdjsonLine("chunked", Flows.T0, "10.0.0.5", "198.18.0.1", 443, "established") + "\n");
+        var chunkData = Enumerable.Repeat(line, 64 * 1024 / line.Length).SelectMany(b => b).ToArray();
+        var chunk = Encoding.ASCII.GetBytes($"{chunkData.Length:x}\r\n").Concat(chunkData).Concat("\r\n"u8.ToArray()).ToArray();
+        long sent = 0;
+        try
+        {
+            while (sent < 16 * limit && !reading.IsCompleted)
+            {
+                await stream.WriteAsync(chunk);
+                sent += chunkData.Length;
+            }
+        }
+        catch (IOException)
+        {
+            // The server closed the connection under us: what we want.
+        }
+
+        await reading.WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(_ => { }, TaskScheduler.Default);
+        var text = Encoding.ASCII.GetString(response.ToArray());
+        Assert.StartsWith("HTTP/1.1 413", text, StringComparison.Ordinal);
+        Assert.Contains("Connection: close", text, StringComparison.OrdinalIgnoreCase);
+        Assert.True(sent < 4 * limit, $"the server kept reading: {sent / (1024 * 1024)} MiB sent");
+    }
+
+    [Fact]
     public async Task An_ndjson_body_whose_first_line_starts_with_a_bracket_is_still_read_line_by_line()
     {
         var host = Flows.UniqueWorkload("bracket");
