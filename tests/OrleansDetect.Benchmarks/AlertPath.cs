@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Storage;
 using OrleansDetect.Grains.Alerts;
 using OrleansDetect.Grains.Diagnostics;
 using OrleansDetect.Grains.Hosting;
@@ -27,8 +28,12 @@ public static class AlertPath
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort());
-            silo.AddMemoryGrainStorage(StorageNames.Alerts);
-            silo.AddMemoryGrainStorage(StorageNames.Baselines);
+            foreach (var name in new[] { StorageNames.Alerts, StorageNames.Baselines })
+            {
+                // As the silo's memory storage: the Orleans binary serializer.
+                silo.AddMemoryGrainStorage(name, options => options.Configure<IServiceProvider>((o, sp) =>
+                    o.GrainStorageSerializer = ActivatorUtilities.CreateInstance<OrleansGrainStorageSerializer>(sp)));
+            }
             silo.UseInMemoryReminderService();
             silo.Services.AddDetectionServices();
         });

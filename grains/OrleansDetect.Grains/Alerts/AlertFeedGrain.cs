@@ -21,6 +21,11 @@ public sealed class AlertFeedGrain(
     [PersistentState("feed", StorageNames.Alerts)] IPersistentState<AlertFeedState> state,
     IOptions<AlertOptions> options) : Grain, IAlertFeedGrain
 {
+    // Each write stores the whole feed (FeedSize entries), so writes start at most this often: a burst's deliveries
+    // gather into a few large batches instead of one write per handful. A lone delivery after a quiet spell is
+    // written at once; under load a delivery waits up to this long more for its confirmation (reports never wait).
+    private const int WriteSpacingMs = 25;
+
     private readonly int _capacity = options.Value.FeedSize;
 
     // The live list. Writes store a copy, so deliveries that interleave with a running write never touch what it is
@@ -28,6 +33,7 @@ public sealed class AlertFeedGrain(
     private List<AlertRecord> _alerts = null!;
     private TaskCompletionSource? _nextWrite;
     private Task _writer = Task.CompletedTask;
+    private long _lastWriteStarted;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -100,6 +106,10 @@ public sealed class AlertFeedGrain(
     {
         while (_nextWrite is { } batch)
         {
+            var wait = _lastWriteStarted + WriteSpacingMs - Environment.TickCount64;
+            if (wait > 0) await Task.Delay((int)wait);
+
+            _lastWriteStarted = Environment.TickCount64;
             _nextWrite = null;
             state.State = new AlertFeedState { Alerts = [.. _alerts] };
             try
