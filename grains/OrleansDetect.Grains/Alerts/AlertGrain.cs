@@ -309,18 +309,19 @@ public sealed partial class AlertGrain(
     private async Task<bool> DeliverOwed()
     {
         await EnsureReminder();
-        var owed = Outbox.ToArray();
-        var receipts = await Task.WhenAll(owed.Select(DeliverOne));
+        // Copies: a report during the round raises the version owed in place.
+        var owed = Outbox.Select(p => (p.Sink, p.AlertId)).ToArray();
+        var receipts = await Task.WhenAll(owed.Select(p => DeliverOne(p.Sink, p.AlertId)));
         var mustWrite = false;
         var failed = false;
         for (var i = 0; i < owed.Length; i++)
         {
-            if (receipts[i] is null) failed = true;
-            else if (receipts[i] == SinkReceipt.Stored)
+            if (receipts[i].Receipt is null) failed = true;
+            else if (receipts[i].Receipt == SinkReceipt.Stored)
             {
-                // Remove only what was delivered: a report during the round may have raised the version owed.
+                // Remove only what was delivered: a report during the round may have raised the version owed past it.
                 var at = Outbox.FindIndex(p => p.Sink == owed[i].Sink && p.AlertId == owed[i].AlertId);
-                if (at >= 0 && Outbox[at].Version <= owed[i].Version)
+                if (at >= 0 && Outbox[at].Version <= receipts[i].Version)
                 {
                     Outbox.RemoveAt(at);
                     mustWrite |= Array.Find(_sinks, s => s.Name == owed[i].Sink) is not { Idempotent: true };
@@ -346,15 +347,18 @@ public sealed partial class AlertGrain(
         return failed;
     }
 
-    /// <summary>One sink's receipt for one owed version, or null when the sink failed or did not answer in time.</summary>
-    private async Task<SinkReceipt?> DeliverOne(PendingDelivery owed)
+    /// <summary>
+    /// Delivers the alert's newest version to one sink: the sink's receipt (null when it failed or did not answer in
+    /// time) and the version that was delivered.
+    /// </summary>
+    private async Task<(SinkReceipt? Receipt, int Version)> DeliverOne(string sink, string alertId)
     {
-        var route = Array.Find(_sinks, s => s.Name == owed.Sink);
-        var alert = Find(owed.AlertId);
+        var route = Array.Find(_sinks, s => s.Name == sink);
+        var alert = Find(alertId);
         if (route is null || alert is null)
         {
             // A sink no longer configured, or an alert pushed out of the history: nothing left to deliver.
-            return SinkReceipt.Stored;
+            return (SinkReceipt.Stored, int.MaxValue);
         }
 
         // A round has no caller: parent it on the report that asked for the notification.
@@ -364,13 +368,13 @@ public sealed partial class AlertGrain(
         span?.SetTag("sink", route.Name);
         try
         {
-            return await route.Resolve(GrainFactory).Deliver(alert).WaitAsync(SinkTimeout);
+            return (await route.Resolve(GrainFactory).Deliver(alert).WaitAsync(SinkTimeout), alert.Version);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             span?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
             LogDeliveryFailed(logger, alert.Id, route.Name, ex.GetType().Name);
-            return null;
+            return (null, alert.Version);
         }
     }
 
