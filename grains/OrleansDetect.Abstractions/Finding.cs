@@ -89,4 +89,7 @@ public static class EvidenceKeys
 
     /// <summary>Why an encrypted-DNS detection fired (e.g. "resolver not in baseline").</summary>
     public const string Reason = "reason";
+
+    /// <summary>"1 in N" when the window counted flows an exporter sampled: the counts are a lower bound.</summary>
+    public const string Sampled = "sampled";
 }

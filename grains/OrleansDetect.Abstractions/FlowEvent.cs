@@ -47,10 +47,14 @@ public readonly record struct FlowEvent(
     [property: Id(5)] FlowProtocol Protocol,
     [property: Id(6)] FlowState State,
     [property: Id(7)] long Bytes,
-    [property: Id(8)] long Packets)
+    [property: Id(8)] long Packets,
+    [property: Id(9)] uint SamplingInterval = 0)
 {
     /// <summary>Sweeps and scans count only failed attempts: completed handshakes from health checkers are not probes.</summary>
     public bool IsFailed => State is FlowState.Attempted or FlowState.Rejected;
+
+    /// <summary>An exporter saw one in <see cref="SamplingInterval"/> packets or flows (NetFlow/IPFIX sampling); 0 or 1: every one.</summary>
+    public bool IsSampled => SamplingInterval > 1;
 }
 
 /// <summary>A batch's events for one workload.</summary>

@@ -23,6 +23,7 @@ public sealed class PortScanDetector
     private readonly bool _ignoreTraceroute;
     private readonly int _maxTracked;
     private long _droppedReported;
+    private SampledWindow _sampled;
 
     public PortScanDetector(PortScanOptions options, NetworkScope scope, AlertSubject subject)
     {
@@ -53,6 +54,7 @@ public sealed class PortScanDetector
             && _scope.Classify(e.Dst) != TargetScope.NotATarget)
         {
             _windows.Add(new ScanTarget(e.Protocol, e.Dst), e.DstPort, e.TimeMs, _windowMs, watermarkMs);
+            _sampled.Observe(e, _windowMs);
         }
     }
 
@@ -88,7 +90,7 @@ public sealed class PortScanDetector
                 ThresholdReason = report.Threshold.Reason,
                 Mitre = ScanMitre,
                 DuringLearning = duringLearning,
-                Evidence = report.Saturated ? FindingEvidence.Saturated() : null,
+                Evidence = _sampled.Mark(report.Saturated ? FindingEvidence.Saturated() : null, watermarkMs),
             });
         }
 

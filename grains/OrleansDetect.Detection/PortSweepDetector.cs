@@ -22,6 +22,7 @@ public sealed class PortSweepDetector
     private readonly long _internalWindowMs;
     private readonly bool _enabled;
     private long _droppedReported;
+    private SampledWindow _sampled;
 
     public PortSweepDetector(PortSweepOptions options, NetworkScope scope, AlertSubject subject, WorkloadBaseline? baseline = null)
     {
@@ -57,6 +58,7 @@ public sealed class PortSweepDetector
         {
             var windowMs = scope == TargetScope.Public ? _publicWindowMs : _internalWindowMs;
             _windows.Add(new PortKey(e.Protocol, e.DstPort, scope), e.Dst, e.TimeMs, windowMs, watermarkMs);
+            _sampled.Observe(e, windowMs);
         }
     }
 
@@ -90,7 +92,7 @@ public sealed class PortSweepDetector
                 ThresholdReason = report.Threshold.Reason,
                 Mitre = group.Scope == TargetScope.Public ? PublicMitre : InternalMitre,
                 DuringLearning = duringLearning,
-                Evidence = report.Saturated ? FindingEvidence.Saturated() : null,
+                Evidence = _sampled.Mark(report.Saturated ? FindingEvidence.Saturated() : null, watermarkMs),
             });
         }
 

@@ -226,7 +226,8 @@ public sealed partial class NetFlowCollector(
                     : _batches.WorkloadOfSource(src);
             }
 
-            _batches.Add(workload, flow.Event);
+            // Sampled flows say so down to the alert: its counts are a lower bound.
+            _batches.Add(workload, flow.IsSampled ? flow.Event with { SamplingInterval = flow.SamplingInterval } : flow.Event);
         }
 
         _stitched.Clear();

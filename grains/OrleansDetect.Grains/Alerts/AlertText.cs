@@ -32,7 +32,11 @@ public static class AlertText
     /// <summary>What the key's target-or-scope text is called: a scan's "Target", otherwise "Scope".</summary>
     public static string TargetLabel(Finding d) => d.Type == DetectionTypes.PortScan ? "Target" : "Scope";
 
-    public static string Title(Finding d)
+    /// <summary>The title, with "(sampled 1 in N)" when the counts come from sampled flows.</summary>
+    public static string Title(Finding d) =>
+        d.Evidence?.GetValueOrDefault(EvidenceKeys.Sampled) is { } sampled ? $"{BaseTitle(d)} (sampled {sampled})" : BaseTitle(d);
+
+    private static string BaseTitle(Finding d)
     {
         var targets = CountText(d);
         var key = d.Key;

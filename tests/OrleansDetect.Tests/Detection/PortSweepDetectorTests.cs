@@ -304,6 +304,25 @@ public class PortSweepDetectorTests
     }
 
     [Fact]
+    public void A_sweep_seen_through_sampled_flows_says_its_counts_are_sampled()
+    {
+        var detector = NewDetector();
+        for (var i = 0; i < 30; i++)
+        {
+            Assert.True(detector.Observe(Failed(T0 + (i * 1_000L), Public(i), 22) with { SamplingInterval = 100 }));
+        }
+
+        var finding = Assert.Single(Collect(detector));
+        Assert.Equal("1 in 100", finding.Evidence![EvidenceKeys.Sampled]);
+        Assert.EndsWith("(sampled 1 in 100)", OrleansDetect.Grains.Alerts.AlertText.Title(finding), StringComparison.Ordinal);
+
+        // Unsampled flows long after: the window no longer holds sampled ones, and the new sweep does not say so.
+        var later = T0 + 3_600_000;
+        Sweep(detector, 30, 23, Public, startMs: later);
+        Assert.False(Assert.Single(Collect(detector)).Evidence?.ContainsKey(EvidenceKeys.Sampled) ?? false);
+    }
+
+    [Fact]
     public void A_learned_floor_raises_the_threshold()
     {
         // A learned workload that usually fails towards 13 ± 0.5 public destinations on tcp/22 per window:
