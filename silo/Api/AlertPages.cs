@@ -27,8 +27,7 @@ public static class AlertPages
         var body = new StringBuilder("<h1>OrleansDetect alerts</h1>\n<p><a href=\"alerts.rss\">RSS feed</a> · <a href=\"api/v1/alerts\">alerts API (JSON)</a></p>\n");
         if (recent is null)
         {
-            http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            http.Response.Headers.RetryAfter = RecentAlerts.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            RecentAlerts.AskToRetry(http.Response);
             body.Append("<p>The alert list cannot be read while the cluster recovers from a silo loss; reload in a few seconds.</p>");
             return Page("OrleansDetect alerts", body.ToString());
         }

@@ -18,6 +18,13 @@ public sealed class RecentAlerts(IGrainFactory grains, IOptions<AlertOptions> op
 
     private AlertRecord[]? _last;
 
+    /// <summary>503 with <c>Retry-After</c> on <paramref name="response"/>, for answers that are not problem details (pages).</summary>
+    public static void AskToRetry(HttpResponse response)
+    {
+        response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>The newest alerts (newest first) and whether they are a stale copy; null alerts when there is none.</summary>
     public async Task<(AlertRecord[]? Alerts, bool Stale)> ReadAsync(CancellationToken cancellationToken)
     {
@@ -38,7 +45,7 @@ public sealed class RecentAlerts(IGrainFactory grains, IOptions<AlertOptions> op
     /// <summary>503 with Retry-After, as RFC 7807 problem details.</summary>
     public static IResult Unavailable(HttpContext http, string what)
     {
-        http.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        AskToRetry(http.Response);
         return IngestApi.Problem(StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable",
             $"{what} cannot be read while the cluster recovers from a silo loss; retry in {RetryAfterSeconds} s.");
     }

@@ -192,6 +192,9 @@ public sealed partial class AlertGrain(
         else if (Outbox[at].Version < alert.Version) Outbox[at].Version = alert.Version;
     }
 
+    /// <summary>The enabled sink of that name, or null.</summary>
+    private IAlertSinkRoute? Route(string sink) => Array.Find(_sinks, s => s.Name == sink);
+
     private AlertRecord? Find(string alertId)
     {
         if (state.State.Current is { } current && current.Id == alertId) return current;
@@ -202,7 +205,7 @@ public sealed partial class AlertGrain(
     private void AdoptLegacySlackPending()
     {
         if (state.State.SlackPendingVersion <= 0) return;
-        if (state.State.Current is { } current && _sinks.Any(s => s.Name == ISlackNotifierGrain.SinkName))
+        if (state.State.Current is { } current && Route(ISlackNotifierGrain.SinkName) is not null)
         {
             Owe(ISlackNotifierGrain.SinkName, current with { Version = Math.Min(current.Version, state.State.SlackPendingVersion) });
         }
@@ -324,7 +327,7 @@ public sealed partial class AlertGrain(
                 if (at >= 0 && Outbox[at].Version <= receipts[i].Version)
                 {
                     Outbox.RemoveAt(at);
-                    mustWrite |= Array.Find(_sinks, s => s.Name == owed[i].Sink) is not { Idempotent: true };
+                    mustWrite |= Route(owed[i].Sink) is not { Idempotent: true };
                 }
             }
         }
@@ -353,7 +356,7 @@ public sealed partial class AlertGrain(
     /// </summary>
     private async Task<(SinkReceipt? Receipt, int Version)> DeliverOne(string sink, string alertId)
     {
-        var route = Array.Find(_sinks, s => s.Name == sink);
+        var route = Route(sink);
         var alert = Find(alertId);
         if (route is null || alert is null)
         {

@@ -66,13 +66,13 @@ public sealed class AlertLinks
     /// <summary>The alert's page as Slack readers reach it.</summary>
     public Uri SlackPage(string alertId) => PageOf(SlackBase, alertId);
 
-    private static Uri WithSlash(Uri uri) => uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
+    /// <summary><paramref name="uri"/> ending in '/', so relative paths resolve under it (a base path is kept).</summary>
+    public static Uri WithSlash(Uri uri) => uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
 
     /// <summary>The page of an alert under any base URL (a request's own host, for a reader on the other side of a proxy).</summary>
     public static Uri PageOf(Uri baseUri, string alertId)
     {
-        var root = baseUri.AbsoluteUri.EndsWith('/') ? baseUri : new Uri(baseUri.AbsoluteUri + "/");
-        return new Uri(root, "alerts/" + Uri.EscapeDataString(alertId));
+        return new Uri(WithSlash(baseUri), "alerts/" + Uri.EscapeDataString(alertId));
     }
 
     public static bool IsHttpUrl(string value) =>

@@ -21,7 +21,7 @@ public static class AlertRssFeed
     {
         ArgumentNullException.ThrowIfNull(alerts);
         ArgumentNullException.ThrowIfNull(baseUri);
-        var root = baseUri.AbsoluteUri.EndsWith('/') ? baseUri : new Uri(baseUri.AbsoluteUri + "/");
+        var root = AlertLinks.WithSlash(baseUri);
 
         var output = new Utf8StringWriter();
         using (var xml = XmlWriter.Create(output, new XmlWriterSettings { Encoding = Encoding.UTF8, Indent = true }))

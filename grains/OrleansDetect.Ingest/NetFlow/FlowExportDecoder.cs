@@ -394,7 +394,7 @@ public sealed class FlowExportDecoder(FlowDecoderOptions options)
                 }
 
                 // Scope fields only say what an options record is about (the exporter, an interface): never read as values.
-                var kind = f < scopeCount ? FieldKind.Skip : FlowTemplate.KindOf(element, enterprise, length);
+                var kind = f < scopeCount ? FieldKind.Unread : FlowTemplate.KindOf(element, enterprise, length);
                 fields[f] = new TemplateField(kind, length);
             }
 

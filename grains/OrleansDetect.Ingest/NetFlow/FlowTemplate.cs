@@ -1,9 +1,10 @@
 namespace OrleansDetect.Ingest.NetFlow;
 
-/// <summary>The information elements the decoder reads; every other field is skipped by its length.</summary>
+/// <summary>The information elements the decoder reads; every other field is stepped over by its length.</summary>
 internal enum FieldKind : byte
 {
-    Skip,
+    /// <summary>A field the decoder does not read (enterprise, variable-length, or one it has no use for).</summary>
+    Unread,
     SrcV4,
     DstV4,
     SrcV6,
@@ -105,7 +106,7 @@ internal sealed class FlowTemplate
                 if (fixedLength >= 0) fixedLength += field.Length;
             }
 
-            if (field.Kind != FieldKind.Skip) readCount++;
+            if (field.Kind != FieldKind.Unread) readCount++;
         }
 
         var read = Array.Empty<FieldAt>();
@@ -116,7 +117,7 @@ internal sealed class FlowTemplate
             var r = 0;
             foreach (var field in fields)
             {
-                if (field.Kind != FieldKind.Skip) read[r++] = new FieldAt(field.Kind, (ushort)offset, field.Length);
+                if (field.Kind != FieldKind.Unread) read[r++] = new FieldAt(field.Kind, (ushort)offset, field.Length);
                 offset += field.Length;
             }
         }
@@ -130,7 +131,7 @@ internal sealed class FlowTemplate
     /// </summary>
     public static FieldKind KindOf(ushort element, uint enterprise, ushort length)
     {
-        if (length == VariableLength) return FieldKind.Skip;
+        if (length == VariableLength) return FieldKind.Unread;
         var kind = enterprise switch
         {
             0 => element switch
@@ -164,27 +165,27 @@ internal sealed class FlowTemplate
                 305 => FieldKind.SamplingPacketInterval,
                 306 => FieldKind.SamplingPacketSpace,
                 160 => FieldKind.SystemInitMilliseconds,
-                _ => FieldKind.Skip,
+                _ => FieldKind.Unread,
             },
             ReversePen => element switch
             {
                 1 or 85 => FieldKind.ReverseBytes,
                 2 or 86 => FieldKind.ReversePackets,
                 6 => FieldKind.ReverseTcpFlags,
-                _ => FieldKind.Skip,
+                _ => FieldKind.Unread,
             },
-            _ => FieldKind.Skip,
+            _ => FieldKind.Unread,
         };
 
         var fits = kind switch
         {
-            FieldKind.Skip => true,
+            FieldKind.Unread => true,
             FieldKind.SrcV4 or FieldKind.DstV4 => length == 4,
             FieldKind.SrcV6 or FieldKind.DstV6 => length == 16,
             FieldKind.StartMicroseconds or FieldKind.EndMicroseconds or FieldKind.StartNanoseconds or FieldKind.EndNanoseconds => length == 8,
             _ => length is >= 1 and <= 8,
         };
-        return fits ? kind : FieldKind.Skip;
+        return fits ? kind : FieldKind.Unread;
     }
 }
 

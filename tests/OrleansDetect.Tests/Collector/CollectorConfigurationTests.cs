@@ -24,9 +24,7 @@ public sealed class CollectorConfigurationTests
     {
         await using var app = SiloApp.Create(
         [
-            $"--urls=http://127.0.0.1:{FreePort.Next()}",
-            $"--Orleans:Endpoints:SiloPort={FreePort.Next()}",
-            $"--Orleans:Endpoints:GatewayPort={FreePort.Next()}",
+            .. SiloFixture.LoopbackPorts(),
             "--Logging:LogLevel:Default=Critical",
             setting,
         ]);
@@ -40,9 +38,7 @@ public sealed class CollectorConfigurationTests
     {
         await using var app = SiloApp.Create(
         [
-            $"--urls=http://127.0.0.1:{FreePort.Next()}",
-            $"--Orleans:Endpoints:SiloPort={FreePort.Next()}",
-            $"--Orleans:Endpoints:GatewayPort={FreePort.Next()}",
+            .. SiloFixture.LoopbackPorts(),
             "--Logging:LogLevel:Default=Warning",
             "--Collector:NetFlow:Port=0",
             "--Collector:NetFlow:Workloads:0:Cidr=10.1.9.0/24",

@@ -46,9 +46,7 @@ public sealed class BadConfigurationTests
     {
         await using var app = SiloApp.Create(
         [
-            $"--urls=http://127.0.0.1:{FreePort.Next()}",
-            $"--Orleans:Endpoints:SiloPort={FreePort.Next()}",
-            $"--Orleans:Endpoints:GatewayPort={FreePort.Next()}",
+            .. SiloFixture.LoopbackPorts(),
             "--Logging:LogLevel:Default=Critical",
             setting,
         ]);

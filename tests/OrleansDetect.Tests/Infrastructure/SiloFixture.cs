@@ -19,6 +19,14 @@ public class SiloFixture : IAsyncLifetime
 
     protected virtual IEnumerable<string> ExtraArgs() => [];
 
+    /// <summary>HTTP, silo and gateway ports on free loopback ports, as arguments for <see cref="SiloApp.Create"/>.</summary>
+    public static string[] LoopbackPorts() =>
+    [
+        $"--urls=http://127.0.0.1:{FreePort.Next()}",
+        $"--Orleans:Endpoints:SiloPort={FreePort.Next()}",
+        $"--Orleans:Endpoints:GatewayPort={FreePort.Next()}",
+    ];
+
     public virtual async Task InitializeAsync()
     {
         var httpPort = FreePort.Next();
