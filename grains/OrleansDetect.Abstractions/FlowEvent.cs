@@ -68,8 +68,17 @@ public readonly record struct WorkloadIngestResult(
     [property: Id(1)] int Late,
     [property: Id(2)] int Alerts);
 
-/// <summary>What the router did with a whole batch: events counted, and events rejected as late or from the future.</summary>
+/// <summary>
+/// What the router did with a whole batch: events counted, and events rejected as late or from the future; and the
+/// indices (into the batch) of the workloads it could not deliver to, in order. Their events were not processed, or
+/// not confirmed: resend them (with the same <see cref="IngestBatchKey"/>, so a workload that did process them is not
+/// counted twice).
+/// </summary>
 [GenerateSerializer, Immutable]
 public readonly record struct IngestResult(
     [property: Id(0)] int Accepted,
-    [property: Id(1)] int Late);
+    [property: Id(1)] int Late,
+    [property: Id(40)] int[]? Failed = null)
+{
+    public bool AnyFailed => Failed is { Length: > 0 };
+}

@@ -8,4 +8,11 @@ public interface IIngestRouterGrain : IGrainWithIntegerKey
 {
     /// <summary>Delivers every workload's events to its grain; completes when all have been processed.</summary>
     Task<IngestResult> Ingest(WorkloadFlows[] batch);
+
+    /// <summary>
+    /// Delivers every workload's events to its grain, each workload once per <paramref name="key"/>, within a bounded
+    /// time: workloads whose calls still fail after a short retry, or that were not reached before the batch's
+    /// deadline, are listed in <see cref="IngestResult.Failed"/> (to resend) while the rest complete.
+    /// </summary>
+    Task<IngestResult> Ingest(WorkloadFlows[] batch, IngestBatchKey key);
 }

@@ -252,13 +252,14 @@ public sealed class FlowParser
                 record.Protocol,
                 state,
                 Math.Max(record.Bytes, 0),
-                Math.Max(record.Packets, 0)));
+                Math.Max(record.Packets, 0)), line);
         }
 
         public ParsedFlows Build()
         {
             var accepted = _batches.Count;
-            return new ParsedFlows(_batches.Build(), accepted, Rejected, _errors, _isEmpty, RejectionReasons()) { Skipped = Skipped };
+            var batches = _batches.Build();
+            return new ParsedFlows(batches, accepted, Rejected, _errors, _isEmpty, RejectionReasons()) { Skipped = Skipped, EventLines = _batches.Lines };
         }
 
         private KeyValuePair<string, int>[] RejectionReasons()

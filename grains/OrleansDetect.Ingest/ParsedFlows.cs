@@ -40,6 +40,29 @@ public sealed class ParsedFlows
 
     /// <summary>The body held no lines or array elements at all (only whitespace, or <c>[]</c>).</summary>
     public bool IsEmpty { get; }
+
+    /// <summary>The body line (or array element) of every event, workload after workload as in <see cref="Batches"/>.</summary>
+    internal int[] EventLines { get; init; } = [];
+
+    private int[]? _firstEventOf;
+
+    /// <summary>The 1-based body lines (array elements) that hold the events of <see cref="Batches"/>[<paramref name="workload"/>], in body order.</summary>
+    public ReadOnlySpan<int> LinesOf(int workload)
+    {
+        if (EventLines.Length == 0) return [];
+        if (_firstEventOf is null)
+        {
+            var first = new int[Batches.Length + 1];
+            for (var w = 0; w < Batches.Length; w++)
+            {
+                first[w + 1] = first[w] + Batches[w].Events.Length;
+            }
+
+            _firstEventOf = first;
+        }
+
+        return EventLines.AsSpan(_firstEventOf[workload], Batches[workload].Events.Length);
+    }
 }
 
 /// <summary>Why one line was rejected.</summary>

@@ -14,6 +14,7 @@ public sealed class WorkloadBatches
     private readonly List<string> _names = [];
     private FlowEvent[] _events;
     private int[] _workloadOf;
+    private int[]? _lineOf;
     private int _count;
 
     public WorkloadBatches(int capacityHint)
@@ -62,6 +63,25 @@ public sealed class WorkloadBatches
         _count++;
     }
 
+    /// <summary>Adds an event and remembers the body line it came from, so a failed workload's lines can be named (<see cref="Lines"/>).</summary>
+    public void Add(int workload, in FlowEvent flow, int line)
+    {
+        _lineOf ??= ArrayPool<int>.Shared.Rent(_events.Length);
+        if (_count == _events.Length)
+        {
+            Grow();
+        }
+
+        _lineOf[_count] = line;
+        Add(workload, flow);
+    }
+
+    /// <summary>
+    /// After <see cref="Build"/>: the body line of every event, in the built order (the first workload's events, then
+    /// the second's, …); empty when no line was recorded.
+    /// </summary>
+    public int[] Lines { get; private set; } = [];
+
     /// <summary>Copies the events out per workload and returns the pooled buffers; call once.</summary>
     public WorkloadFlows[] Build()
     {
@@ -87,12 +107,37 @@ public sealed class WorkloadBatches
             arrays[w][sizes[w]++] = _events[i];
         }
 
+        if (_lineOf is not null)
+        {
+            Lines = BuildLines(sizes);
+            ArrayPool<int>.Shared.Return(_lineOf);
+            _lineOf = null;
+        }
+
         ArrayPool<FlowEvent>.Shared.Return(_events);
         ArrayPool<int>.Shared.Return(_workloadOf);
         _events = [];
         _workloadOf = [];
         _count = 0;
         return batches;
+    }
+
+    /// <summary>Event lines grouped like the events: workload w's lines start after the sizes of the workloads before it.</summary>
+    private int[] BuildLines(int[] sizes)
+    {
+        var start = new int[sizes.Length];
+        for (var w = 1; w < sizes.Length; w++)
+        {
+            start[w] = start[w - 1] + sizes[w - 1];
+        }
+
+        var lines = new int[_count];
+        for (var i = 0; i < _count; i++)
+        {
+            lines[start[_workloadOf[i]]++] = _lineOf![i];
+        }
+
+        return lines;
     }
 
     private int Add(string name)
@@ -109,6 +154,14 @@ public sealed class WorkloadBatches
         var workloadOf = ArrayPool<int>.Shared.Rent(events.Length);
         _events.AsSpan(0, _count).CopyTo(events);
         _workloadOf.AsSpan(0, _count).CopyTo(workloadOf);
+        if (_lineOf is not null)
+        {
+            var lineOf = ArrayPool<int>.Shared.Rent(events.Length);
+            _lineOf.AsSpan(0, _count).CopyTo(lineOf);
+            ArrayPool<int>.Shared.Return(_lineOf);
+            _lineOf = lineOf;
+        }
+
         ArrayPool<FlowEvent>.Shared.Return(_events);
         ArrayPool<int>.Shared.Return(_workloadOf);
         _events = events;

@@ -73,6 +73,9 @@ public static class IngestApi
             sizeFeature.MaxRequestBodySize = limit + 1;
         }
 
+        var key = PartlyProcessed.ReadKey(request, out var keyError);
+        if (keyError is not null) return Problem(StatusCodes.Status400BadRequest, "Bad idempotency key", keyError);
+
         var started = Stopwatch.GetTimestamp();
         var body = await ReadBodyAsync(request.BodyReader, limit, cancellationToken);
         if (body is null) return TooLarge(context, limit);
@@ -98,17 +101,18 @@ public static class IngestApi
         }
 
         var late = 0;
+        IngestResult routed = default;
         if (parsed.Batches.Length > 0)
         {
             try
             {
-                var result = await grains.GetGrain<IIngestRouterGrain>(0).Ingest(parsed.Batches);
-                late = result.Late;
+                routed = await grains.GetGrain<IIngestRouterGrain>(0).Ingest(parsed.Batches, key);
+                late = routed.Late;
             }
             catch (Exception ex) when (IsUnavailable(ex))
             {
-                // The router already retried within Ingest:RetryBudget. Some workloads of this batch may have been
-                // processed; sending the batch again is safe because detection counts distinct targets.
+                // A failure beyond membership (storage refusing). Some workloads of this batch may have been processed;
+                // a resend with the same Idempotency-Key is answered from memory by those.
                 return Unavailable(context, $"The cluster could not take the batch right now ({ex.GetType().Name}); retry shortly.");
             }
         }
@@ -116,6 +120,7 @@ public static class IngestApi
         DetectTelemetry.IngestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
 
         var errors = parsed.Errors.Select(e => new LineErrorResponse(e.Line, e.Error)).ToArray();
+        if (routed.AnyFailed) return PartlyProcessed.Answer(context, parsed, routed, errors);
         return TypedResults.Accepted((string?)null, new IngestResponse(parsed.Accepted, parsed.Rejected, late, errors, parsed.Skipped));
     }
 

@@ -27,6 +27,8 @@ public static class SiloHostingExtensions
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         services.AddOptions<IngestRetryOptions>().BindConfiguration(IngestRetryOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<IngestRetryOptions>, IngestRetryOptionsValidator>();
+        services.AddOptions<BatchKeyOptions>().BindConfiguration(BatchKeyOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BatchKeyOptions>, BatchKeyOptionsValidator>();
         services.AddSingleton<IngestAvailability>();
         services.AddHostedService<StartupSummary>();
         services.AddDetectionServices();

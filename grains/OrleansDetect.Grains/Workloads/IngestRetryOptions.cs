@@ -12,11 +12,21 @@ public sealed class IngestRetryOptions
 {
     public const string SectionName = "Ingest";
 
-    /// <summary>Longest time spent retrying one batch before the gateway answers 503.</summary>
-    public TimeSpan RetryBudget { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// Longest time spent on one workload's call, retries included, before that workload is answered as failed (the
+    /// rest of the batch does not wait for it). Short: the client resends the failed part, by which time the workload
+    /// has usually moved.
+    /// </summary>
+    public TimeSpan RetryBudget { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Tries per workload call, the first included.</summary>
-    public int RetryAttempts { get; set; } = 5;
+    public int RetryAttempts { get; set; } = 4;
+
+    /// <summary>No workload call starts later than this after the batch arrived; workloads not reached by then are answered as failed.</summary>
+    public TimeSpan BatchDeadline { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Workload calls one batch has in flight at once (a 100,000-workload body is not 100,000 calls at once).</summary>
+    public int MaxCallsInFlight { get; set; } = 1000;
 
     /// <summary>First backoff; each later one doubles, all within <see cref="RetryBudget"/>.</summary>
     public TimeSpan FirstRetryDelay { get; set; } = TimeSpan.FromMilliseconds(250);
@@ -31,6 +41,9 @@ public sealed class IngestRetryOptionsValidator : IValidateOptions<IngestRetryOp
         check.InRange(options.RetryBudget, TimeSpan.Zero, TimeSpan.FromMinutes(5), nameof(options.RetryBudget));
         check.InRange(options.RetryAttempts, 1, 100, nameof(options.RetryAttempts));
         check.InRange(options.FirstRetryDelay, TimeSpan.Zero, TimeSpan.FromMinutes(1), nameof(options.FirstRetryDelay));
+        // The gateway's own call to the router times out after Orleans' response timeout (30 s by default).
+        check.InRange(options.BatchDeadline, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(25), nameof(options.BatchDeadline));
+        check.InRange(options.MaxCallsInFlight, 1, 100_000, nameof(options.MaxCallsInFlight));
         return check.Result;
     }
 }

@@ -7,62 +7,149 @@ using OrleansDetect.Grains.Diagnostics;
 namespace OrleansDetect.Grains.Workloads;
 
 /// <summary>
-/// Fans a grouped batch out to the workload grains: one call per workload, all in parallel. A call that fails
-/// because membership is changing (a silo died and its grains are moving) is retried on its own with a
-/// bounded backoff; the workloads whose calls succeeded are never sent their events twice.
+/// Fans a grouped batch out to the workload grains: one call per workload, at most
+/// <see cref="IngestRetryOptions.MaxCallsInFlight"/> at a time. A call that fails because membership is changing (a
+/// silo died and its grains are moving) is retried on its own with a bounded backoff, within
+/// <see cref="IngestRetryOptions.RetryBudget"/>; after that the workload is answered as failed while the rest of the
+/// batch completes, so a dead silo holds up only its own workloads. No call starts after
+/// <see cref="IngestRetryOptions.BatchDeadline"/>: a batch too large to finish in time answers with what was done.
 /// </summary>
 // Reentrant is safe: the router holds no state, each call only reads its own arguments.
 [StatelessWorker, Reentrant]
 public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retryOptions, ILogger<IngestRouterGrain> logger) : Grain, IIngestRouterGrain
 {
-    public async Task<IngestResult> Ingest(WorkloadFlows[] batch)
+    public Task<IngestResult> Ingest(WorkloadFlows[] batch) => Ingest(batch, IngestBatchKey.None);
+
+    public async Task<IngestResult> Ingest(WorkloadFlows[] batch, IngestBatchKey key)
     {
         // One span for the whole fan-out: the workload grains' spans hang under it.
         using var span = DetectTelemetry.Source.StartActivity("ingest.route");
         span?.SetTag("workloads", batch.Length);
-        var options = retryOptions.Value;
-        var budget = Stopwatch.StartNew();
-        var calls = new Task<WorkloadIngestResult>[batch.Length];
-        for (var i = 0; i < batch.Length; i++)
-        {
-            calls[i] = DeliverAsync(batch[i], options, budget);
-        }
-
-        var results = await Task.WhenAll(calls);
-        int accepted = 0, late = 0;
-        foreach (var r in results)
-        {
-            accepted += r.Accepted;
-            late += r.Late;
-        }
-
-        return new IngestResult(accepted, late);
+        var delivery = new Delivery(batch, key, retryOptions.Value, GrainFactory, logger);
+        await delivery.RunAsync();
+        if (delivery.FailedCount > 0) span?.SetTag("workloads.failed", delivery.FailedCount);
+        return delivery.Result();
     }
 
-    /// <summary>Delivers one workload's events, retrying only transient membership failures, within the budget.</summary>
-    private async Task<WorkloadIngestResult> DeliverAsync(WorkloadFlows flows, IngestRetryOptions options, Stopwatch budget)
+    /// <summary>One batch's fan-out: lanes that each take the next workload until none is left or the deadline passed.</summary>
+    private sealed class Delivery(WorkloadFlows[] batch, IngestBatchKey key, IngestRetryOptions options, IGrainFactory grains, ILogger logger)
     {
-        var delay = options.FirstRetryDelay;
-        for (var attempt = 1; ; attempt++)
+        private readonly WorkloadIngestResult?[] _results = new WorkloadIngestResult?[batch.Length];
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private Exception? _fault;
+        private int _next;
+
+        public int FailedCount { get; private set; }
+
+        public Task RunAsync()
         {
-            try
+            var lanes = new Task[Math.Min(batch.Length, options.MaxCallsInFlight)];
+            for (var i = 0; i < lanes.Length; i++)
             {
-                return await GrainFactory.GetGrain<IWorkloadGrain>(flows.Workload).Ingest(flows.Events);
-            }
-            catch (Exception ex) when (MembershipFailures.IsTransient(ex)
-                                       && attempt < options.RetryAttempts
-                                       && budget.Elapsed + delay < options.RetryBudget)
-            {
-                LogRetrying(logger, attempt, delay.TotalMilliseconds, ex.GetType().Name);
+                lanes[i] = LaneAsync();
             }
 
-            // Jitter spreads the retries of the many workloads that failed together with one silo.
-            await Task.Delay(delay * (0.75 + Random.Shared.NextDouble() / 2));
-            delay *= 2;
+            return Task.WhenAll(lanes);
         }
+
+        public IngestResult Result()
+        {
+            // A failure that is not about membership (a bug, storage refusing) fails the request as before; the client's
+            // resend with the same key is answered from memory by the workloads that did process it.
+            if (_fault is not null) throw _fault;
+            int accepted = 0, late = 0;
+            var failed = FailedCount > 0 ? new int[FailedCount] : null;
+            var f = 0;
+            for (var i = 0; i < _results.Length; i++)
+            {
+                if (_results[i] is { } r)
+                {
+                    accepted += r.Accepted;
+                    late += r.Late;
+                }
+                else
+                {
+                    failed![f++] = i;
+                }
+            }
+
+            return new IngestResult(accepted, late, failed);
+        }
+
+        // The lanes run on the router's activation (one thread at a time), so _next needs no interlock.
+        private async Task LaneAsync()
+        {
+            while (_next < batch.Length)
+            {
+                var i = _next++;
+                if (_clock.Elapsed >= options.BatchDeadline)
+                {
+                    FailedCount++;
+                    continue;
+                }
+
+                var result = await DeliverAsync(batch[i]);
+                if (result is null) FailedCount++;
+                _results[i] = result;
+            }
+        }
+
+        /// <summary>Delivers one workload's events, retrying only transient membership failures, within the budget; null when it did not get through.</summary>
+        private async Task<WorkloadIngestResult?> DeliverAsync(WorkloadFlows flows)
+        {
+            var budget = Stopwatch.StartNew();
+            var delay = options.FirstRetryDelay;
+            for (var attempt = 1; ; attempt++)
+            {
+                var call = grains.GetGrain<IWorkloadGrain>(flows.Workload).Ingest(flows.Events, key);
+                try
+                {
+                    // A call to a silo that died mid-call hangs until the silo is declared dead: bound it by the budget too.
+                    // Abandoned, it may still complete; the batch key keeps its resend from counting twice.
+                    return await call.WaitAsync(Remaining(budget));
+                }
+                catch (TimeoutException) when (!call.IsCompleted)
+                {
+                    Observe(call);
+                    LogGaveUp(logger, attempt, budget.Elapsed.TotalMilliseconds, nameof(TimeoutException));
+                    return null;
+                }
+                catch (Exception ex) when (MembershipFailures.IsTransient(ex))
+                {
+                    if (attempt >= options.RetryAttempts || budget.Elapsed + delay >= options.RetryBudget)
+                    {
+                        LogGaveUp(logger, attempt, budget.Elapsed.TotalMilliseconds, ex.GetType().Name);
+                        return null;
+                    }
+
+                    LogRetrying(logger, attempt, delay.TotalMilliseconds, ex.GetType().Name);
+                }
+                catch (Exception ex)
+                {
+                    _fault ??= ex;
+                    return null;
+                }
+
+                // Jitter spreads the retries of the many workloads that failed together with one silo.
+                await Task.Delay(delay * (0.75 + Random.Shared.NextDouble() / 2));
+                delay *= 2;
+            }
+        }
+
+        private TimeSpan Remaining(Stopwatch budget)
+        {
+            var left = options.RetryBudget - budget.Elapsed;
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+
+        private static void Observe(Task call) =>
+            call.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    // Per attempt, like Polly's attempts: Debug. A batch that runs out of budget is answered 503, which the client sees.
+    // Per attempt, like Polly's attempts: Debug. A workload that is given up on is named in the answer, which the client sees.
     [LoggerMessage(Level = LogLevel.Debug, Message = "Workload call failed on attempt {Attempt} ({Failure}); retrying in {DelayMs} ms")]
     private static partial void LogRetrying(ILogger logger, int attempt, double delayMs, string failure);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Workload call given up after {Attempt} attempts and {ElapsedMs} ms ({Failure}); answered as failed")]
+    private static partial void LogGaveUp(ILogger logger, int attempt, double elapsedMs, string failure);
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OrleansDetect.Detection;
 using OrleansDetect.Grains.Diagnostics;
 using OrleansDetect.Grains.Hosting;
@@ -17,10 +18,15 @@ public sealed partial class WorkloadGrain(
     [PersistentState("baseline", StorageNames.Baselines)] IPersistentState<BaselineState> stored,
     DetectionSettings settings,
     TimeProvider time,
+    IOptions<BatchKeyOptions> batchKeys,
     ILogger<WorkloadGrain> logger) : Grain, IWorkloadGrain
 {
+    private readonly RecentBatches _recentBatches = new(batchKeys.Value.IdempotencyWindow, batchKeys.Value.IdempotencyKeysPerWorkload);
     private readonly List<Finding> _findings = [];
     private readonly List<SuppressedFinding> _suppressed = [];
+    // Findings found but not yet confirmed by their alert grains; bounded by one batch's findings (a workload's
+    // findings are capped per window), reported before anything else the grain does.
+    private readonly List<Finding> _unreported = [];
     private WorkloadDetection _detection = null!;
     private long _writtenChanges;
 
@@ -38,9 +44,17 @@ public sealed partial class WorkloadGrain(
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => WriteBaselineIfChanged();
 
-    public async Task<WorkloadIngestResult> Ingest(FlowEvent[] events)
+    public Task<WorkloadIngestResult> Ingest(FlowEvent[] events) => Ingest(events, IngestBatchKey.None);
+
+    public async Task<WorkloadIngestResult> Ingest(FlowEvent[] events, IngestBatchKey key)
     {
-        var latestAllowedMs = time.GetUtcNow().ToUnixTimeMilliseconds() + (long)settings.Clock.MaxClockSkew.TotalMilliseconds;
+        // Findings whose report failed last time go first: a resend that is answered from memory must not leave them behind.
+        if (_unreported.Count > 0) await ReportUnreported();
+
+        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (!key.IsNone && _recentBatches.TryGet(key, nowMs, out var first)) return first;
+
+        var latestAllowedMs = nowMs + (long)settings.Clock.MaxClockSkew.TotalMilliseconds;
         var outcome = _detection.Observe(events, latestAllowedMs);
         if (outcome.Future > 0)
         {
@@ -57,16 +71,39 @@ public sealed partial class WorkloadGrain(
         }
 
         var rejected = outcome.Late + outcome.Future;
-        if (_findings.Count == 0) return new WorkloadIngestResult(outcome.Accepted, rejected, 0);
+        var result = new WorkloadIngestResult(outcome.Accepted, rejected, _findings.Count);
 
-        var reports = new Task[_findings.Count];
+        // The events are observed from here on, whatever happens to the reports: remember the key now.
+        if (!key.IsNone) _recentBatches.Remember(key, nowMs, result);
+        if (_findings.Count == 0) return result;
+
+        _unreported.AddRange(_findings);
+        await ReportUnreported();
+        return result;
+    }
+
+    /// <summary>Reports the owed findings; those whose report fails stay owed (and the call fails) until a later batch reports them.</summary>
+    private async Task ReportUnreported()
+    {
+        var owed = _unreported.ToArray();
+        var reports = new Task[owed.Length];
         for (var i = 0; i < reports.Length; i++)
         {
-            reports[i] = GrainFactory.GetGrain<IAlertGrain>(AlertIds.GrainKey(_findings[i].Key)).Report(_findings[i]);
+            reports[i] = GrainFactory.GetGrain<IAlertGrain>(AlertIds.GrainKey(owed[i].Key)).Report(owed[i]);
         }
 
-        await Task.WhenAll(reports);
-        return new WorkloadIngestResult(outcome.Accepted, rejected, reports.Length);
+        try
+        {
+            await Task.WhenAll(reports);
+        }
+        finally
+        {
+            _unreported.Clear();
+            for (var i = 0; i < reports.Length; i++)
+            {
+                if (!reports[i].IsCompletedSuccessfully) _unreported.Add(owed[i]);
+            }
+        }
     }
 
     public Task<WorkloadView> GetView() => Task.FromResult(_detection.View());
