@@ -11,7 +11,9 @@ namespace OrleansDetect.Client.Gateway;
 /// <summary>
 /// The silos' HTTP ingest API. Requests spread round-robin over the gateways; a 503 (or 502/504/429) or a
 /// connection error moves the request to the next gateway after a bounded, growing backoff that honours
-/// Retry-After. Other answers (400, 401, 413, 415) are final: retrying cannot fix them.
+/// Retry-After. Other answers (400, 401, 413, 415) are final: retrying cannot fix them. Every batch carries its
+/// own <c>Idempotency-Key</c>, the same on each attempt; a 503 that lists the workloads the cluster could not reach
+/// has the rest of the batch processed, and only those workloads' lines are sent again.
 /// </summary>
 internal sealed class HttpGateway : IIngestTarget
 {
@@ -33,12 +35,15 @@ internal sealed class HttpGateway : IIngestTarget
 
     public string Description => string.Join(", ", _settings.Gateways.Select(g => g.ToString().TrimEnd('/')));
 
-    public async Task<IngestOutcome> PostFlowsAsync(ReadOnlyMemory<byte> ndjson, CancellationToken cancellationToken)
+    public Task<IngestOutcome> PostFlowsAsync(ReadOnlyMemory<byte> ndjson, CancellationToken cancellationToken) =>
+        PostFlowsAsync(ndjson, static _ => { }, cancellationToken);
+
+    public async Task<IngestOutcome> PostFlowsAsync(ReadOnlyMemory<byte> ndjson, Action<int> acknowledged, CancellationToken cancellationToken)
     {
         // One span per batch, around every attempt; the HTTP calls beneath it carry its traceparent.
         using var span = ClientTelemetry.Source.StartActivity("client.send");
         span?.SetTag("batch.bytes", ndjson.Length);
-        var outcome = await PostAsync(ndjson, cancellationToken);
+        var outcome = await PostAsync(ndjson, acknowledged, cancellationToken);
         if (span is not null)
         {
             span.SetTag("attempts", outcome.Attempts);
@@ -56,36 +61,135 @@ internal sealed class HttpGateway : IIngestTarget
         return outcome;
     }
 
-    private async Task<IngestOutcome> PostAsync(ReadOnlyMemory<byte> ndjson, CancellationToken cancellationToken)
+    /// <summary>
+    /// Posts the batch; when a gateway answers that it processed only part of it (503 listing the failed workloads'
+    /// lines), resends just those lines, until all are processed or the attempts run out.
+    /// </summary>
+    private async Task<IngestOutcome> PostAsync(ReadOnlyMemory<byte> ndjson, Action<int> acknowledged, CancellationToken cancellationToken)
     {
-        var (response, failure, attempts) = await SendAsync(
-            gateway =>
-            {
-                var content = new ReadOnlyMemoryContent(ndjson);
-                content.Headers.ContentType = Ndjson;
-                return new HttpRequestMessage(HttpMethod.Post, new Uri(gateway, "api/v1/flows")) { Content = content };
-            },
-            cancellationToken);
-
-        if (response is null) return IngestOutcome.Failed(failure!, null, attempts);
-        using (response)
+        // One key per batch, the same on every attempt and every resent part: a workload that processed it already
+        // answers from memory, so a resend after a timeout, a lost answer or a partial failure counts nothing twice.
+        var key = Guid.NewGuid().ToString("N");
+        var part = new BatchPart(ndjson, null);
+        var total = new IngestResponse();
+        var attempts = 0;
+        while (true)
         {
-            if (response.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.OK)
+            var body = part.Body;
+            var (response, failure, tries) = await SendAsync(
+                gateway =>
+                {
+                    var content = new ReadOnlyMemoryContent(body);
+                    content.Headers.ContentType = Ndjson;
+                    var request = new HttpRequestMessage(HttpMethod.Post, new Uri(gateway, "api/v1/flows")) { Content = content };
+                    request.Headers.Add(IdempotencyKeyHeader, key);
+                    return request;
+                },
+                _settings.MaxAttempts - attempts,
+                cancellationToken);
+            attempts += tries;
+
+            if (response is null) return IngestOutcome.Failed(failure! + PartlyNote(total), null, attempts);
+            using (response)
             {
-                try
+                if (response.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.OK)
                 {
-                    var body = await response.Content.ReadFromJsonAsync(ClientJsonContext.Default.IngestResponse, cancellationToken);
-                    if (body is not null) return IngestOutcome.Answered(body, response.StatusCode, attempts);
-                }
-                catch (JsonException e)
-                {
-                    return IngestOutcome.Failed($"{Describe(response)}: unreadable answer ({e.Message})", response.StatusCode, attempts);
+                    IngestResponse? answer;
+                    try
+                    {
+                        answer = await response.Content.ReadFromJsonAsync(ClientJsonContext.Default.IngestResponse, cancellationToken);
+                    }
+                    catch (JsonException e)
+                    {
+                        return IngestOutcome.Failed($"{Describe(response)}: unreadable answer ({e.Message})", response.StatusCode, attempts);
+                    }
+
+                    if (answer is null) return IngestOutcome.Failed($"{Describe(response)}: empty answer", response.StatusCode, attempts);
+                    acknowledged(answer.Accepted);
+                    return IngestOutcome.Answered(part.AddTo(total, answer.Accepted, answer.Rejected, answer.Late, answer.Errors), response.StatusCode, attempts);
                 }
 
-                return IngestOutcome.Failed($"{Describe(response)}: empty answer", response.StatusCode, attempts);
+                if (await ReadPartlyProcessedAsync(response, cancellationToken) is not { } partly)
+                {
+                    return IngestOutcome.Failed(await DescribeFailureAsync(response, cancellationToken) + PartlyNote(total), response.StatusCode, attempts);
+                }
+
+                total = part.AddTo(total, partly.Accepted, partly.Rejected, partly.Late, partly.Errors);
+                part = part.Select(partly.Failed!);
+                acknowledged(partly.Accepted);
+                if (attempts >= _settings.MaxAttempts || part.Body.IsEmpty)
+                {
+                    return IngestOutcome.Failed(
+                        $"{Describe(response)}: {partly.FailedEvents} events of {partly.Failed!.Length} workloads not processed after {attempts} attempts{PartlyNote(total)}",
+                        response.StatusCode, attempts);
+                }
+
+                await Task.Delay(Backoff(attempts, RetryAfter(response)), cancellationToken);
+            }
+        }
+    }
+
+    private const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    private static string PartlyNote(IngestResponse total) => total.Accepted > 0 ? $" ({total.Accepted} events of the batch were accepted before)" : "";
+
+    /// <summary>The body of a 503 that says which part of the batch was not processed; null for any other answer.</summary>
+    private static async Task<PartlyProcessedResponse?> ReadPartlyProcessedAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.StatusCode != HttpStatusCode.ServiceUnavailable || response.Content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.Ordinal) != true)
+        {
+            return null;
+        }
+
+        try
+        {
+            var answer = await response.Content.ReadFromJsonAsync(ClientJsonContext.Default.PartlyProcessedResponse, cancellationToken);
+            return answer?.Failed is { Length: > 0 } ? answer : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The lines of a batch still to send, and for each the line of the original batch it is (null: the same).</summary>
+    private sealed record BatchPart(ReadOnlyMemory<byte> Body, int[]? OriginalLines)
+    {
+        private int Original(int line) => OriginalLines is null ? line : line >= 1 && line <= OriginalLines.Length ? OriginalLines[line - 1] : line;
+
+        /// <summary>The running total with this part's answer added, its line errors named by original line.</summary>
+        public IngestResponse AddTo(IngestResponse total, int accepted, int rejected, int late, LineError[] errors) => new()
+        {
+            Accepted = total.Accepted + accepted,
+            Rejected = total.Rejected + rejected,
+            Late = total.Late + late,
+            Errors = [.. total.Errors, .. errors.Select(e => e with { Line = Original(e.Line) })],
+        };
+
+        /// <summary>A new part holding only the failed workloads' lines (1-based lines of this part), in order.</summary>
+        public BatchPart Select(FailedWorkload[] failed)
+        {
+            var wanted = new HashSet<int>(failed.SelectMany(f => f.Lines));
+            var span = Body.Span;
+            var selected = new byte[span.Length];
+            var length = 0;
+            var originals = new List<int>(wanted.Count);
+            for (int line = 1, offset = 0; offset < span.Length; line++)
+            {
+                var end = span[offset..].IndexOf((byte)'\n');
+                var next = end < 0 ? span.Length : offset + end + 1;
+                if (wanted.Contains(line))
+                {
+                    span[offset..next].CopyTo(selected.AsSpan(length));
+                    length += next - offset;
+                    if (end < 0) selected[length++] = (byte)'\n';
+                    originals.Add(Original(line));
+                }
+
+                offset = next;
             }
 
-            return IngestOutcome.Failed(await DescribeFailureAsync(response, cancellationToken), response.StatusCode, attempts);
+            return new BatchPart(selected.AsMemory(0, length), [.. originals]);
         }
     }
 
@@ -96,7 +200,7 @@ internal sealed class HttpGateway : IIngestTarget
         if (query.Type is not null) path.Append("&type=").Append(Uri.EscapeDataString(query.Type));
         var relative = path.ToString();
 
-        var (response, failure, _) = await SendAsync(gateway => new HttpRequestMessage(HttpMethod.Get, new Uri(gateway, relative)), cancellationToken);
+        var (response, failure, _) = await SendAsync(gateway => new HttpRequestMessage(HttpMethod.Get, new Uri(gateway, relative)), _settings.MaxAttempts, cancellationToken);
         if (response is null) throw new IngestTargetException(failure!);
         using (response)
         {
@@ -126,8 +230,9 @@ internal sealed class HttpGateway : IIngestTarget
     /// (the caller disposes it) or, when none came, the last failure.
     /// </summary>
     private async Task<(HttpResponseMessage? Response, string? Failure, int Attempts)> SendAsync(
-        Func<Uri, HttpRequestMessage> createRequest, CancellationToken cancellationToken)
+        Func<Uri, HttpRequestMessage> createRequest, int maxAttempts, CancellationToken cancellationToken)
     {
+        maxAttempts = Math.Max(maxAttempts, 1);
         var gateways = _settings.Gateways;
         var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)gateways.Count);
         string failure = "no attempt made";
@@ -145,10 +250,13 @@ internal sealed class HttpGateway : IIngestTarget
                 try
                 {
                     var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
-                    if (!IsRetryable(response.StatusCode) || attempt >= _settings.MaxAttempts)
+                    if (!IsRetryable(response.StatusCode) || attempt >= maxAttempts)
                     {
                         return (response, null, attempt);
                     }
+
+                    // A batch processed in part is answered to the caller, which resends only what failed.
+                    if (await ReadPartlyProcessedAsync(response, cancellationToken) is not null) return (response, null, attempt);
 
                     retryAfter = RetryAfter(response);
                     failure = await DescribeFailureAsync(response, cancellationToken);
@@ -160,13 +268,13 @@ internal sealed class HttpGateway : IIngestTarget
                 }
                 catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
-                    // HttpClient's own timeout. A POST may have been processed anyway; sending it again is
-                    // harmless because detection counts distinct targets.
+                    // HttpClient's own timeout. A POST may have been processed anyway; sending it again (with the
+                    // same Idempotency-Key) is answered from memory by the workloads that did.
                     failure = $"{TrimSlash(gateway)}: no answer within {_http.Timeout.TotalSeconds:0} s";
                 }
             }
 
-            if (attempt >= _settings.MaxAttempts) return (null, $"{failure} (after {attempt} attempts)", attempt);
+            if (attempt >= maxAttempts) return (null, $"{failure} (after {attempt} attempts)", attempt);
             await Task.Delay(Backoff(attempt, retryAfter), cancellationToken);
         }
     }

@@ -13,6 +13,19 @@ internal interface IIngestTarget : IDisposable
     /// <summary>Sends one NDJSON batch (whole lines, each ending in <c>\n</c>). Never throws for a failed send: the outcome says what went wrong.</summary>
     Task<IngestOutcome> PostFlowsAsync(ReadOnlyMemory<byte> ndjson, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Sends one NDJSON batch like <see cref="PostFlowsAsync(ReadOnlyMemory{byte}, CancellationToken)"/> and calls
+    /// <paramref name="acknowledged"/> with each part the target confirms, as it confirms it (the whole batch at once,
+    /// or the processed part first and each resent remainder later). From the first call on, <paramref name="ndjson"/>
+    /// is no longer read, so the caller may reuse its buffer while the remainder is resent.
+    /// </summary>
+    async Task<IngestOutcome> PostFlowsAsync(ReadOnlyMemory<byte> ndjson, Action<int> acknowledged, CancellationToken cancellationToken)
+    {
+        var outcome = await PostFlowsAsync(ndjson, cancellationToken);
+        if (outcome.Response is { } response) acknowledged(response.Accepted);
+        return outcome;
+    }
+
     /// <summary>Recent alerts, newest first.</summary>
     /// <exception cref="IngestTargetException">The target could not be read after retries.</exception>
     Task<IReadOnlyList<AlertSummary>> GetAlertsAsync(AlertQuery query, CancellationToken cancellationToken);

@@ -70,21 +70,33 @@ internal sealed class OrleansTarget : IIngestTarget
                 return IngestOutcome.Failed($"cannot connect to the cluster via {RedactedRedis()}: {e.Message}", null, attempts);
             }
 
+            // One key per batch: a workload that processed it before a failure answers a resend from memory.
+            var key = IngestBatchKey.From(Guid.NewGuid().ToString("N"));
+            var pending = parsed.Batches;
             for (var backoff = FirstBackoff; ; attempts++, backoff *= 2)
             {
                 try
                 {
-                    late = (await client.GetGrain<IIngestRouterGrain>(0).Ingest(parsed.Batches).WaitAsync(cancellationToken)).Late;
-                    break;
+                    var result = await client.GetGrain<IIngestRouterGrain>(0).Ingest(pending, key).WaitAsync(cancellationToken);
+                    late += result.Late;
+                    if (!result.AnyFailed) break;
+
+                    // Only the workloads the router could not reach are sent again.
+                    pending = [.. result.Failed!.Select(i => pending[i])];
+                    if (attempts >= MaxAttempts)
+                    {
+                        return IngestOutcome.Failed($"{pending.Sum(p => p.Events.Length)} events of {pending.Length} workloads not processed after {attempts} attempts", HttpStatusCode.ServiceUnavailable, attempts);
+                    }
                 }
                 catch (Exception e) when (e is not OperationCanceledException && attempts < MaxAttempts && IsTransient(e))
                 {
-                    await Task.Delay(backoff, cancellationToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     return IngestOutcome.Failed($"cluster call failed: {e.GetType().Name}: {e.Message}", HttpStatusCode.ServiceUnavailable, attempts);
                 }
+
+                await Task.Delay(backoff, cancellationToken);
             }
         }
 

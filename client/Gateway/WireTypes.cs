@@ -16,6 +16,24 @@ internal sealed record IngestResponse
 /// <summary>A rejected line; <see cref="Line"/> is 1-based within the request body.</summary>
 internal sealed record LineError(int Line, string Error);
 
+/// <summary>
+/// The gateway's 503 for a batch it processed only partly (problem details with extensions): what it did, and per
+/// workload it could not reach, the body lines to resend.
+/// </summary>
+internal sealed record PartlyProcessedResponse
+{
+    public string? Title { get; init; }
+    public string? Detail { get; init; }
+    public int Accepted { get; init; }
+    public int Rejected { get; init; }
+    public int Late { get; init; }
+    public LineError[] Errors { get; init; } = [];
+    public int FailedEvents { get; init; }
+    public FailedWorkload[]? Failed { get; init; }
+}
+
+internal sealed record FailedWorkload(string Workload, int[] Lines);
+
 /// <summary>The fields of an alert the client shows (the API sends more).</summary>
 internal sealed record AlertSummary
 {
@@ -40,6 +58,7 @@ internal sealed record ProblemDetailsText(string? Title, string? Detail);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(IngestResponse))]
+[JsonSerializable(typeof(PartlyProcessedResponse))]
 [JsonSerializable(typeof(AlertSummary[]))]
 [JsonSerializable(typeof(ProblemDetailsText))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext;

@@ -106,6 +106,7 @@ internal sealed class LoadRun(IIngestTarget target, LoadSettings settings, TextW
     {
         var writer = flows.CreateWriter(seed);
         var body = new ArrayBufferWriter<byte>(batchSize * 200);
+        var resending = new List<Task>();
         while (!cancellationToken.IsCancellationRequested && clock.Elapsed < settings.Duration)
         {
             long spanMs = 10;
@@ -122,9 +123,30 @@ internal sealed class LoadRun(IIngestTarget target, LoadSettings settings, TextW
 
             body.ResetWrittenCount();
             writer.Write(body, batchSize, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - spanMs, spanMs);
-            var outcome = await target.PostFlowsAsync(body.WrittenMemory, cancellationToken);
-            Count(outcome, batchSize);
+
+            // The sender moves on once the processed part of its batch is confirmed: a remainder whose workloads were on
+            // a dead silo is resent in the background (a few per sender at most), so one silo's loss cannot stall it.
+            var firstAnswer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var post = SendAsync(body.WrittenMemory, batchSize, firstAnswer, cancellationToken);
+            await Task.WhenAny(post, firstAnswer.Task);
+            if (!post.IsCompleted) resending.Add(post);
+            if (resending.Count >= MaxResendsPerSender) resending.Remove(await Task.WhenAny(resending));
+            resending.RemoveAll(t => t.IsCompleted);
         }
+
+        await Task.WhenAll(resending);
+    }
+
+    private const int MaxResendsPerSender = 4;
+
+    private async Task SendAsync(ReadOnlyMemory<byte> body, int lines, TaskCompletionSource firstAnswer, CancellationToken cancellationToken)
+    {
+        var outcome = await target.PostFlowsAsync(body, accepted =>
+        {
+            Interlocked.Add(ref _accepted, accepted);
+            firstAnswer.TrySetResult();
+        }, cancellationToken);
+        Count(outcome, lines);
     }
 
     private async Task ProbeLoopAsync(Stopwatch clock, CancellationToken cancellationToken)
@@ -145,7 +167,7 @@ internal sealed class LoadRun(IIngestTarget target, LoadSettings settings, TextW
 
             var recorder = clock.Elapsed < settings.Warmup ? _warmupLatency : _latency;
             var started = Stopwatch.StartNew();
-            var outcome = await target.PostFlowsAsync(body.WrittenMemory, cancellationToken);
+            var outcome = await target.PostFlowsAsync(body.WrittenMemory, accepted => Interlocked.Add(ref _accepted, accepted), cancellationToken);
             Count(outcome, settings.SweepTargets);
             if (!outcome.Succeeded)
             {
@@ -185,9 +207,9 @@ internal sealed class LoadRun(IIngestTarget target, LoadSettings settings, TextW
     {
         Interlocked.Add(ref _sent, lines);
         Interlocked.Add(ref _retries, outcome.Attempts - 1);
+        // Accepted events are counted as each part is confirmed (the acknowledgement callback), not here.
         if (outcome.Response is { } response)
         {
-            Interlocked.Add(ref _accepted, response.Accepted);
             Interlocked.Add(ref _rejected, response.Rejected);
         }
         else

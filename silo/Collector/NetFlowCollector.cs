@@ -274,7 +274,11 @@ public sealed partial class NetFlowCollector(
         var started = Stopwatch.GetTimestamp();
         try
         {
-            await grains.GetGrain<IIngestRouterGrain>(0).Ingest(batch).WaitAsync(cancellationToken);
+            var result = await grains.GetGrain<IIngestRouterGrain>(0).Ingest(batch).WaitAsync(cancellationToken);
+            // Workloads the router could not reach (their silo died) lose this batch: nobody to resend it.
+            var lost = result.AnyFailed ? result.Failed!.Sum(i => batch[i].Events.Length) : 0;
+            if (lost > 0) CollectorTelemetry.BacklogDropped.Add(lost);
+            events -= lost;
             CollectorTelemetry.Events.Add(events);
             DetectTelemetry.EventsAccepted.Add(events);
             DetectTelemetry.BatchSize.Record(events);

@@ -25,6 +25,13 @@ public sealed class IngestRetryOptions
     /// <summary>No workload call starts later than this after the batch arrived; workloads not reached by then are answered as failed.</summary>
     public TimeSpan BatchDeadline { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Once a batch's last call has started, calls still open when no call has answered for this long are given up
+    /// (their workloads answered as failed): a silo killed mid-call is declared dead only seconds later, and the rest
+    /// of the batch should not wait for that.
+    /// </summary>
+    public TimeSpan StragglerTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Workload calls one batch has in flight at once (a 100,000-workload body is not 100,000 calls at once).</summary>
     public int MaxCallsInFlight { get; set; } = 1000;
 
@@ -44,6 +51,7 @@ public sealed class IngestRetryOptionsValidator : IValidateOptions<IngestRetryOp
         // The gateway's own call to the router times out after Orleans' response timeout (30 s by default).
         check.InRange(options.BatchDeadline, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(25), nameof(options.BatchDeadline));
         check.InRange(options.MaxCallsInFlight, 1, 100_000, nameof(options.MaxCallsInFlight));
+        check.InRange(options.StragglerTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(1), nameof(options.StragglerTimeout));
         return check.Result;
     }
 }

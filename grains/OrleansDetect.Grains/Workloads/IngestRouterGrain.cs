@@ -11,7 +11,9 @@ namespace OrleansDetect.Grains.Workloads;
 /// <see cref="IngestRetryOptions.MaxCallsInFlight"/> at a time. A call that fails because membership is changing (a
 /// silo died and its grains are moving) is retried on its own with a bounded backoff, within
 /// <see cref="IngestRetryOptions.RetryBudget"/>; after that the workload is answered as failed while the rest of the
-/// batch completes, so a dead silo holds up only its own workloads. No call starts after
+/// batch completes, so a dead silo holds up only its own workloads. Once every call has started, calls still open
+/// when none has answered for <see cref="IngestRetryOptions.StragglerTimeout"/> are given up too: the rest of the batch
+/// was answered in milliseconds, and those are waiting on a silo that stopped answering. No call starts after
 /// <see cref="IngestRetryOptions.BatchDeadline"/>: a batch too large to finish in time answers with what was done.
 /// </summary>
 // Reentrant is safe: the router holds no state, each call only reads its own arguments.
@@ -25,15 +27,19 @@ public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retry
         // One span for the whole fan-out: the workload grains' spans hang under it.
         using var span = DetectTelemetry.Source.StartActivity("ingest.route");
         span?.SetTag("workloads", batch.Length);
-        var delivery = new Delivery(batch, key, retryOptions.Value, GrainFactory, logger);
+        using var delivery = new Delivery(batch, key, retryOptions.Value, GrainFactory, logger);
         await delivery.RunAsync();
         if (delivery.FailedCount > 0) span?.SetTag("workloads.failed", delivery.FailedCount);
         return delivery.Result();
     }
 
     /// <summary>One batch's fan-out: lanes that each take the next workload until none is left or the deadline passed.</summary>
-    private sealed class Delivery(WorkloadFlows[] batch, IngestBatchKey key, IngestRetryOptions options, IGrainFactory grains, ILogger logger)
+    private sealed class Delivery(WorkloadFlows[] batch, IngestBatchKey key, IngestRetryOptions options, IGrainFactory grains, ILogger logger) : IDisposable
     {
+        // Armed when the last call has started, re-armed by every answer: fires after StragglerTimeout without one.
+        private readonly CancellationTokenSource _stalled = new();
+        private bool _tail;
+        private int _answered;
         private readonly WorkloadIngestResult?[] _results = new WorkloadIngestResult?[batch.Length];
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private Exception? _fault;
@@ -51,6 +57,8 @@ public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retry
 
             return Task.WhenAll(lanes);
         }
+
+        public void Dispose() => _stalled.Dispose();
 
         public IngestResult Result()
         {
@@ -88,8 +96,24 @@ public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retry
                     continue;
                 }
 
+                // A batch of one workload, or one whose calls have not answered yet, has nothing to compare with: only the budget applies.
+                if (_next >= batch.Length && !_tail)
+                {
+                    _tail = true;
+                    if (_answered > 0) _stalled.CancelAfter(options.StragglerTimeout);
+                }
+
                 var result = await DeliverAsync(batch[i]);
-                if (result is null) FailedCount++;
+                if (result is null)
+                {
+                    FailedCount++;
+                }
+                else
+                {
+                    _answered++;
+                    if (_tail) _stalled.CancelAfter(options.StragglerTimeout);
+                }
+
                 _results[i] = result;
             }
         }
@@ -106,12 +130,12 @@ public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retry
                 {
                     // A call to a silo that died mid-call hangs until the silo is declared dead: bound it by the budget too.
                     // Abandoned, it may still complete; the batch key keeps its resend from counting twice.
-                    return await call.WaitAsync(Remaining(budget));
+                    return await call.WaitAsync(Remaining(budget), _stalled.Token);
                 }
-                catch (TimeoutException) when (!call.IsCompleted)
+                catch (Exception ex) when ((ex is TimeoutException or OperationCanceledException) && !call.IsCompleted)
                 {
                     Observe(call);
-                    LogGaveUp(logger, attempt, budget.Elapsed.TotalMilliseconds, nameof(TimeoutException));
+                    LogGaveUp(logger, attempt, budget.Elapsed.TotalMilliseconds, ex is TimeoutException ? "budget" : "straggler");
                     return null;
                 }
                 catch (Exception ex) when (MembershipFailures.IsTransient(ex))
@@ -131,7 +155,16 @@ public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retry
                 }
 
                 // Jitter spreads the retries of the many workloads that failed together with one silo.
-                await Task.Delay(delay * (0.75 + Random.Shared.NextDouble() / 2));
+                try
+                {
+                    await Task.Delay(delay * (0.75 + Random.Shared.NextDouble() / 2), _stalled.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    LogGaveUp(logger, attempt, budget.Elapsed.TotalMilliseconds, "straggler");
+                    return null;
+                }
+
                 delay *= 2;
             }
         }

@@ -1,0 +1,50 @@
+using OrleansDetect.Grains.Workloads;
+
+namespace OrleansDetect.Tests.Workloads;
+
+public sealed class RecentBatchesTests
+{
+    private static readonly TimeSpan Window = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public void A_remembered_key_gives_its_first_answer_until_the_window_passes()
+    {
+        var recent = new RecentBatches(Window, maxKeys: 16);
+        var key = IngestBatchKey.From("batch-1");
+        recent.Remember(key, nowMs: 1_000, new WorkloadIngestResult(7, 1, 2));
+
+        Assert.True(recent.TryGet(key, 1_000 + 60_000, out var answer));
+        Assert.Equal(new WorkloadIngestResult(7, 1, 2), answer);
+        Assert.False(recent.TryGet(IngestBatchKey.From("batch-2"), 2_000, out _));
+        Assert.False(recent.TryGet(key, 1_000 + 60_001, out _));
+    }
+
+    [Fact]
+    public void Keys_arriving_faster_than_they_expire_grow_the_ring_up_to_its_cap_then_the_oldest_go()
+    {
+        var recent = new RecentBatches(Window, maxKeys: 8);
+        for (var i = 0; i < 20; i++) recent.Remember(IngestBatchKey.From($"k{i}"), nowMs: i, new WorkloadIngestResult(i, 0, 0));
+
+        Assert.Equal(8, recent.Capacity);
+        Assert.All(Enumerable.Range(12, 8), i => Assert.True(recent.TryGet(IngestBatchKey.From($"k{i}"), 20, out var r) && r.Accepted == i));
+        Assert.All(Enumerable.Range(0, 12), i => Assert.False(recent.TryGet(IngestBatchKey.From($"k{i}"), 20, out _)));
+    }
+
+    [Fact]
+    public void A_slow_workload_keeps_a_small_ring()
+    {
+        var recent = new RecentBatches(TimeSpan.FromSeconds(1), maxKeys: 1024);
+        // One batch every 10 s: each key has expired before the next arrives, so the ring never needs to grow.
+        for (var i = 0; i < 100; i++) recent.Remember(IngestBatchKey.From($"k{i}"), nowMs: i * 10_000L, default);
+
+        Assert.Equal(4, recent.Capacity);
+    }
+
+    [Fact]
+    public void Keys_are_never_the_empty_key()
+    {
+        Assert.False(IngestBatchKey.From("x").IsNone);
+        Assert.Equal(IngestBatchKey.From("same"), IngestBatchKey.From("same"));
+        Assert.NotEqual(IngestBatchKey.From("a"), IngestBatchKey.From("b"));
+    }
+}
