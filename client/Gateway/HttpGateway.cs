@@ -143,7 +143,9 @@ internal sealed class HttpGateway : IIngestTarget
 
         try
         {
-            var answer = await response.Content.ReadFromJsonAsync(ClientJsonContext.Default.PartlyProcessedResponse, cancellationToken);
+            // As text: the buffered body is read again by whoever looks at this answer next (a stream reads once).
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            var answer = JsonSerializer.Deserialize(text, ClientJsonContext.Default.PartlyProcessedResponse);
             return answer?.Failed is { Length: > 0 } ? answer : null;
         }
         catch (JsonException)

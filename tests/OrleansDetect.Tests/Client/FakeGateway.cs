@@ -7,6 +7,8 @@ namespace OrleansDetect.Tests.Client;
 /// <summary>A request the fake gateway received.</summary>
 internal sealed record RecordedRequest(string Method, string PathAndQuery, string? ContentType, string? Authorization, string Body)
 {
+    public string? IdempotencyKey { get; init; }
+
     /// <summary>The body's lines without their newlines.</summary>
     public string[] Lines => Body.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 }
@@ -88,7 +90,10 @@ internal sealed class FakeGateway : IAsyncDisposable
                 context.Request.Url!.PathAndQuery,
                 context.Request.ContentType,
                 context.Request.Headers["Authorization"],
-                await reader.ReadToEndAsync());
+                await reader.ReadToEndAsync())
+            {
+                IdempotencyKey = context.Request.Headers["Idempotency-Key"],
+            };
             int index;
             lock (_requests)
             {

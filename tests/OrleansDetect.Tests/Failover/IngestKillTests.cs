@@ -17,7 +17,7 @@ namespace OrleansDetect.Tests.Failover;
 [Collection(ScaleOutCollection.Name)]
 public sealed class IngestKillTests(ScaleOutFixture fixture, ITestOutputHelper output)
 {
-    private const int Senders = 4;
+    private const int Senders = 6;
     private const int EventsPerWorkload = 2;
 
     [Fact]
@@ -83,12 +83,14 @@ public sealed class IngestKillTests(ScaleOutFixture fixture, ITestOutputHelper o
             if (second >= 0 && second < perSecond.Length) perSecond[second] += events;
         }
 
-        var movedBack = wire.FirstAckAfter(moved, killedAt);
+        var movedBack = wire.FirstAckAfter(moved, deadAt);
         output.WriteLine($"{moved.Count} of {workloads.Length} workloads on the killed silo; declared dead {(deadAt - killedAt).TotalSeconds:0.0} s after the kill; " +
                          $"first ack of a moved workload {((movedBack ?? end) - killedAt).TotalSeconds:0.0} s after it");
         output.WriteLine($"acknowledged per second after the kill: {string.Join(" ", perSecond)}; longest gap without an ack: {LongestGap(acks, killedAt, end).TotalSeconds:0.00} s");
         Assert.NotNull(movedBack);
         Assert.DoesNotContain(0, perSecond);
+        // Moved workloads take events again soon after the death: the directory lease (1 s) plus the client's resend backoff.
+        Assert.True(movedBack - deadAt < TimeSpan.FromSeconds(4), $"moved workloads acknowledged again {(movedBack - deadAt)!.Value.TotalSeconds:0.0} s after the death");
 
         // What the wire acknowledged, per workload, against what each workload counted.
         var survivor = fixture.Silos.First(s => !s.HasExited);
