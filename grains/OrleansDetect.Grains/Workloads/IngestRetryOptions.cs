@@ -13,22 +13,25 @@ public sealed class IngestRetryOptions
     public const string SectionName = "Ingest";
 
     /// <summary>
-    /// Longest time spent on one workload's call, retries included, before that workload is answered as failed (the
-    /// rest of the batch does not wait for it). Short: the client resends the failed part, by which time the workload
-    /// has usually moved.
+    /// Longest time spent retrying one workload's call that fails while membership changes, before that workload is
+    /// answered as failed (the rest of the batch does not wait for it). Short: the client resends the failed part, by
+    /// which time the workload has usually moved.
     /// </summary>
     public TimeSpan RetryBudget { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Tries per workload call, the first included.</summary>
     public int RetryAttempts { get; set; } = 4;
 
-    /// <summary>No workload call starts later than this after the batch arrived; workloads not reached by then are answered as failed.</summary>
+    /// <summary>
+    /// No workload call starts later than this after the batch arrived, and none is waited for beyond this plus
+    /// <see cref="RetryBudget"/>; workloads not reached by then are answered as failed.
+    /// </summary>
     public TimeSpan BatchDeadline { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Once a batch's last call has started, calls still open when no call has answered for this long are given up
-    /// (their workloads answered as failed): a silo killed mid-call is declared dead only seconds later, and the rest
-    /// of the batch should not wait for that.
+    /// Once a batch's last call has started, calls still open when no call has answered for this long (or for as long
+    /// as the batch has taken so far, if longer) are given up, their workloads answered as failed: a silo killed
+    /// mid-call is declared dead only seconds later, and the rest of the batch should not wait for that.
     /// </summary>
     public TimeSpan StragglerTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
 

@@ -11,7 +11,8 @@ namespace OrleansDetect.Grains.Workloads;
 /// <see cref="IngestRetryOptions.MaxCallsInFlight"/> at a time. A call that fails because membership is changing (a
 /// silo died and its grains are moving) is retried on its own with a bounded backoff, within
 /// <see cref="IngestRetryOptions.RetryBudget"/>; after that the workload is answered as failed while the rest of the
-/// batch completes, so a dead silo holds up only its own workloads. Once every call has started, calls still open
+/// batch completes, so a dead silo holds up only its own workloads. No call is waited for beyond the deadline plus one
+/// retry budget. Once every call has started, calls still open
 /// when none has answered for <see cref="IngestRetryOptions.StragglerTimeout"/> are given up too: the rest of the batch
 /// was answered in milliseconds, and those are waiting on a silo that stopped answering. No call starts after
 /// <see cref="IngestRetryOptions.BatchDeadline"/>: a batch too large to finish in time answers with what was done.
@@ -100,7 +101,7 @@ public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retry
                 if (_next >= batch.Length && !_tail)
                 {
                     _tail = true;
-                    if (_answered > 0) _stalled.CancelAfter(options.StragglerTimeout);
+                    if (_answered > 0) _stalled.CancelAfter(Silence());
                 }
 
                 var result = await DeliverAsync(batch[i]);
@@ -111,17 +112,27 @@ public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retry
                 else
                 {
                     _answered++;
-                    if (_tail) _stalled.CancelAfter(options.StragglerTimeout);
+                    if (_tail) _stalled.CancelAfter(Silence());
                 }
 
                 _results[i] = result;
             }
         }
 
-        /// <summary>Delivers one workload's events, retrying only transient membership failures, within the budget; null when it did not get through.</summary>
+        /// <summary>
+        /// How long the tail may go without an answer: <see cref="IngestRetryOptions.StragglerTimeout"/>, or as long as
+        /// the batch has taken so far when that is longer (a busy cluster answers slowly, not never).
+        /// </summary>
+        private TimeSpan Silence() => _clock.Elapsed > options.StragglerTimeout ? _clock.Elapsed : options.StragglerTimeout;
+
+        /// <summary>
+        /// Delivers one workload's events, retrying only transient membership failures within the retry budget; null when
+        /// it did not get through. A call that neither answers nor fails is bounded by the batch's own time limit (and the
+        /// straggler rule), not by the retry budget: a busy silo is slow, and that is no reason to resend.
+        /// </summary>
         private async Task<WorkloadIngestResult?> DeliverAsync(WorkloadFlows flows)
         {
-            var budget = Stopwatch.StartNew();
+            Stopwatch? retrying = null;
             var delay = options.FirstRetryDelay;
             for (var attempt = 1; ; attempt++)
             {
@@ -130,19 +141,20 @@ public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retry
                 {
                     // A call to a silo that died mid-call hangs until the silo is declared dead: bound it by the budget too.
                     // Abandoned, it may still complete; the batch key keeps its resend from counting twice.
-                    return await call.WaitAsync(Remaining(budget), _stalled.Token);
+                    return await call.WaitAsync(Remaining(retrying), _stalled.Token);
                 }
                 catch (Exception ex) when ((ex is TimeoutException or OperationCanceledException) && !call.IsCompleted)
                 {
                     Observe(call);
-                    LogGaveUp(logger, attempt, budget.Elapsed.TotalMilliseconds, ex is TimeoutException ? "budget" : "straggler");
+                    LogGaveUp(logger, attempt, _clock.Elapsed.TotalMilliseconds, ex is TimeoutException ? "time limit" : "straggler");
                     return null;
                 }
                 catch (Exception ex) when (MembershipFailures.IsTransient(ex))
                 {
-                    if (attempt >= options.RetryAttempts || budget.Elapsed + delay >= options.RetryBudget)
+                    retrying ??= Stopwatch.StartNew();
+                    if (attempt >= options.RetryAttempts || retrying.Elapsed + delay >= options.RetryBudget)
                     {
-                        LogGaveUp(logger, attempt, budget.Elapsed.TotalMilliseconds, ex.GetType().Name);
+                        LogGaveUp(logger, attempt, _clock.Elapsed.TotalMilliseconds, ex.GetType().Name);
                         return null;
                     }
 
@@ -161,7 +173,7 @@ public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retry
                 }
                 catch (OperationCanceledException)
                 {
-                    LogGaveUp(logger, attempt, budget.Elapsed.TotalMilliseconds, "straggler");
+                    LogGaveUp(logger, attempt, _clock.Elapsed.TotalMilliseconds, "straggler");
                     return null;
                 }
 
@@ -169,9 +181,11 @@ public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retry
             }
         }
 
-        private TimeSpan Remaining(Stopwatch budget)
+        /// <summary>Until the batch's time limit (deadline plus one retry budget), and within the retry budget once retrying.</summary>
+        private TimeSpan Remaining(Stopwatch? retrying)
         {
-            var left = options.RetryBudget - budget.Elapsed;
+            var left = options.BatchDeadline + options.RetryBudget - _clock.Elapsed;
+            if (retrying is not null && options.RetryBudget - retrying.Elapsed < left) left = options.RetryBudget - retrying.Elapsed;
             return left > TimeSpan.Zero ? left : TimeSpan.Zero;
         }
 

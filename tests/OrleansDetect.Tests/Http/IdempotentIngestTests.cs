@@ -71,8 +71,10 @@ public sealed class IdempotentIngestTests(ShortDeadlineSiloFixture silo, ITestOu
         var accepted = answer.GetProperty("accepted").GetInt32();
         output.WriteLine($"{lines} lines of distinct workloads: HTTP {(int)response.StatusCode} after {took.TotalSeconds:0.0} s, {accepted} processed");
 
-        // The deadline stops new calls; the calls open then finish within the retry budget (2 s). Far from Orleans' 30 s.
-        Assert.True(took < ShortDeadlineSiloFixture.BatchDeadline + TimeSpan.FromSeconds(6), $"answered after {took.TotalSeconds:0.0} s");
+        // The deadline stops new calls, and none is waited for beyond it plus the retry budget (2 s); parsing the 10 MB body
+        // and writing the answer come on top. Before the deadline this answered 503 (TimeoutException) after 41-77 s, with
+        // nothing accounted for. The bound is loose because the box is shared; it only has to stay clear of Orleans' 30 s.
+        Assert.True(took < TimeSpan.FromSeconds(25), $"answered after {took.TotalSeconds:0.0} s");
         var failedLines = new List<int>();
         var failedWorkloads = new List<string>();
         if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
