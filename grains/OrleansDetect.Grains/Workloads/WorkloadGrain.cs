@@ -89,7 +89,7 @@ public sealed partial class WorkloadGrain(
         var changes = _detection.Changes;
         if (changes == _writtenChanges) return;
         stored.State = BaselineState.From(_detection.Export());
-        await stored.WriteStateAsync();
+        await stored.WriteOwnedAsync();
         _writtenChanges = changes;
         DetectTelemetry.BaselineWrites.Add(1);
     }
@@ -124,13 +124,13 @@ public sealed partial class WorkloadGrain(
         var data = _detection.WriteCheckpoint();
         if (data is null)
         {
-            if (checkpoint.RecordExists) await checkpoint.ClearStateAsync();
+            if (checkpoint.RecordExists) await checkpoint.ClearOwnedAsync();
             _checkpointedEvents = observed;
             return;
         }
 
         checkpoint.State.Data = data;
-        await checkpoint.WriteStateAsync();
+        await checkpoint.WriteOwnedAsync();
         _checkpointedEvents = observed;
         DetectTelemetry.CheckpointWrites.Add(1);
         DetectTelemetry.CheckpointBytes.Add(data.Length);

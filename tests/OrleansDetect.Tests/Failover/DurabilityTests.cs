@@ -87,7 +87,8 @@ public sealed class DurabilityTests(DurabilityFixture fixture, ITestOutputHelper
         var client = await fixture.ClusterClient();
         var placement = new Dictionary<string, int>();
         foreach (var workload in workloads) placement[workload] = (await fixture.HostOf(client.GetGrain<IWorkloadGrain>(workload)))?.SiloPort ?? 0;
-        var victim = fixture.Silos.Where(s => placement.ContainsValue(s.SiloPort)).MaxBy(s => placement.Values.Count(p => p == s.SiloPort))!;
+        var victim = fixture.Silos.Where(s => placement.ContainsValue(s.SiloPort)).MaxBy(s => placement.Values.Count(p => p == s.SiloPort));
+        Assert.True(victim is not null, $"no silo hosts any of the workloads: {string.Join(", ", placement)}");
         var moved = placement.Where(p => p.Value == victim.SiloPort).Select(p => p.Key).ToArray();
         var killedAt = clock.ElapsedTicks;
         await victim.KillAsync();
@@ -123,26 +124,32 @@ public sealed class DurabilityTests(DurabilityFixture fixture, ITestOutputHelper
     public async Task After_Redis_restarts_empty_a_stopping_silo_exits_and_a_killed_one_is_replaced_within_30_s()
     {
         await fixture.EnsureSilosAsync();
-        var silos = fixture.Silos.ToArray();
-        using (var response = await fixture.PostFlowsAsync(silos[0], ScaleOutFixture.SweepNdjson(Flows.UniqueWorkload("before-wipe"), 30, 22)))
+        var earlier = Flows.UniqueWorkload("before-wipe");
+        using (var response = await fixture.PostFlowsAsync(fixture.Silos[0], ScaleOutFixture.SweepNdjson(earlier, 10, 22)))
         {
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         }
 
+        Assert.NotEmpty(await Eventually.Until(() => CheckpointKeys(earlier), keys => keys.Length > 0));
+        // The silo hosting that workload survives; the other two are stopped and killed.
+        var client = await fixture.ClusterClient();
+        var survivor = await fixture.HostOf(client.GetGrain<IWorkloadGrain>(earlier));
+        Assert.NotNull(survivor);
+        var others = fixture.Silos.Where(s => s != survivor).ToArray();
+
         await fixture.Redis.RestartEmptyAsync();
-        foreach (var silo in silos)
+        foreach (var silo in fixture.Silos)
         {
             Assert.Equal(HttpStatusCode.OK, await Eventually.Until(() => fixture.ReadyStatusAsync(silo), s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(30)));
         }
 
         // A silo told to stop leaves within its grace, though the table it writes its status to was lost.
         var stopping = Stopwatch.StartNew();
-        await silos[2].StopAsync(TimeSpan.FromSeconds(30));
+        await others[0].StopAsync(TimeSpan.FromSeconds(30));
         output.WriteLine($"SIGTERM → exit {stopping.Elapsed.TotalSeconds:0.0} s");
 
-        await silos[1].KillAsync();
+        await others[1].KillAsync();
         var sinceKill = Stopwatch.StartNew();
-        var survivor = silos[0];
         HttpStatusCode? status = null;
         for (var attempt = 0; attempt < 300 && sinceKill.Elapsed < TimeSpan.FromSeconds(30); attempt++)
         {
@@ -167,7 +174,15 @@ public sealed class DurabilityTests(DurabilityFixture fixture, ITestOutputHelper
         output.WriteLine($"kill -9 → first 202 {sinceKill.Elapsed.TotalSeconds:0.0} s");
         Assert.True(status == HttpStatusCode.Accepted, $"ingest answered {status?.ToString() ?? "nothing"} for 30 s after the kill:\n{survivor.RecentLog}");
         Assert.Equal(HttpStatusCode.OK, await fixture.ReadyStatusAsync(survivor));
-        Assert.Contains(survivor.Log.Concat(silos[1].Log).Concat(silos[2].Log), line => line.Contains("put back this silo's copy", StringComparison.Ordinal));
+        Assert.Contains(fixture.Silos.Concat(others).SelectMany(s => s.Log), line => line.Contains("put back this silo's copy", StringComparison.Ordinal));
+
+        // The workload active through the wipe writes its checkpoint again (its etag named a record Redis lost).
+        using (var response = await fixture.PostFlowsAsync(survivor, ScaleOutFixture.SweepNdjson(earlier, 5, 22, firstTarget: 10)))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        Assert.NotEmpty(await Eventually.Until(() => CheckpointKeys(earlier), keys => keys.Length > 0));
     }
 
     /// <summary>Redis keys of a workload's windows checkpoint (Orleans' Redis grain storage: <c>…/state/{grain id}/windows</c>).</summary>
