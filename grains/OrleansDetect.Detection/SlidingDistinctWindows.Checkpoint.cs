@@ -5,9 +5,13 @@ namespace OrleansDetect.Detection;
 /// <summary>The windows' checkpoint: every member still in its window and each group's report state.</summary>
 internal sealed partial class SlidingDistinctWindows<TGroup, TMember>
 {
+    private const byte SaturatedFlag = 1;
+    private const byte ReportedFlag = 2;
+
     /// <summary>
     /// Prunes to <paramref name="watermarkMs"/>, then writes the groups (with what was last reported of them, so a
-    /// resumed sweep is not reported as new) and the members, each naming its group by index.
+    /// resumed sweep is not reported as new; a group never reported costs its key and one byte) and the members, each
+    /// naming its group by index.
     /// </summary>
     public void WriteCheckpoint(CheckpointWriter writer, long watermarkMs, Action<CheckpointWriter, TGroup> writeGroup, Action<CheckpointWriter, TMember> writeMember)
     {
@@ -19,7 +23,9 @@ internal sealed partial class SlidingDistinctWindows<TGroup, TMember>
         {
             index[group] = index.Count;
             writeGroup(writer, group);
-            writer.Byte((byte)(state.Saturated ? 1 : 0));
+            var reported = state.ReportedSeverity != 0;
+            writer.Byte((byte)((state.Saturated ? SaturatedFlag : 0) | (reported ? ReportedFlag : 0)));
+            if (!reported) continue;
             writer.Byte((byte)state.ReportedSeverity);
             writer.UInt((ulong)state.ReportedDistinct);
             writer.Time(state.ReportedExpiresAtMs, watermarkMs);
@@ -53,9 +59,12 @@ internal sealed partial class SlidingDistinctWindows<TGroup, TMember>
             if (duplicate) throw new InvalidCheckpointException("a window group appears twice");
             state.StaticThreshold = _staticThreshold(group);
             state.WindowMs = windowMs(group);
-            state.Saturated = reader.Byte() != 0;
+            var flags = reader.Byte();
+            if ((flags & ~(SaturatedFlag | ReportedFlag)) != 0) throw new InvalidCheckpointException($"window flags {flags}");
+            state.Saturated = (flags & SaturatedFlag) != 0;
+            if ((flags & ReportedFlag) == 0) continue;
             var severity = reader.Byte();
-            if (severity > (byte)Severity.High) throw new InvalidCheckpointException($"severity {severity}");
+            if (severity is 0 or > (byte)Severity.High) throw new InvalidCheckpointException($"severity {severity}");
             state.ReportedSeverity = (Severity)severity;
             state.ReportedDistinct = reader.Count(int.MaxValue);
             state.ReportedExpiresAtMs = reader.Time(watermarkMs);

@@ -6,8 +6,8 @@ namespace OrleansDetect.Detection;
 /// <summary>
 /// The compact binary form of a workload's windows checkpoint (<see cref="WorkloadDetection.WriteCheckpoint"/>):
 /// a version byte, then varints throughout. Times are written as differences from the workload's clock, so a
-/// window member costs about 10 bytes (group index, IPv4 address, when it leaves the window, attempts) instead of
-/// the ~30 a field-tagged serializer spends on the same record. It is written every few seconds per probing
+/// window member costs about 10 bytes (group index, IPv4 address, when it leaves the window, attempts) and a group
+/// never reported its key and one byte, instead of the ~30 a field-tagged serializer spends on such a record. It is written every few seconds per probing
 /// workload and only ever read by the next activation, so a version this silo does not know is discarded (the
 /// windows start empty, as before checkpoints existed) rather than migrated.
 /// </summary>

@@ -113,12 +113,14 @@ public sealed class WindowCheckpointTests
     }
 
     [Fact]
-    public void A_checkpoint_costs_about_ten_bytes_per_ipv4_target()
+    public void A_checkpoint_costs_about_24_bytes_per_ipv4_target()
     {
+        // 200 targets within the window: each is a sweep entry (port 22) and a one-port scan window of its own.
         var workload = new WorkloadDetection("sized", Settings);
-        Observe(workload, PublicSweep(T0, 0, 1_000, 22));
+        Observe(workload, [.. Enumerable.Range(0, 200).Select(i => Failed(T0 + (i * 100L), Public(i), 22))]);
+        Assert.Equal(400, workload.TrackedWindowEntries);
         var data = workload.WriteCheckpoint()!;
-        Assert.InRange(data.Length, 1_000 * 9, 1_000 * 11 + 100);
+        Assert.InRange(data.Length, 200 * 20, (200 * 26) + 100);
     }
 
     [Fact]
