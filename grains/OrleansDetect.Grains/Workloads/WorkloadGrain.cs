@@ -8,8 +8,9 @@ namespace OrleansDetect.Grains.Workloads;
 /// <summary>
 /// One monitored workload: a shell around its <see cref="WorkloadDetection"/>. It feeds each batch through it,
 /// reports the findings to their alert grains, and persists the baseline from a timer (and on deactivation), so a
-/// crash forgets at most one window's worth of partial sweeps and <see cref="BaselineOptions.WriteInterval"/> of
-/// learning.
+/// crash forgets at most <see cref="BaselineOptions.WriteInterval"/> of learning; while its windows hold failed
+/// attempts it checkpoints them every <see cref="CheckpointOptions.CheckpointInterval"/>, so a crash forgets at most
+/// that much of a partial sweep or scan.
 /// </summary>
 // The grain type keeps its first name: stored baselines are keyed by grain id ("host/{workload}").
 [GrainType("host")]
