@@ -106,18 +106,17 @@ public sealed class DurabilityTests(DurabilityFixture fixture, ITestOutputHelper
         var bound = (long)((DurabilityFixture.CheckpointInterval * 2).TotalSeconds * Stopwatch.Frequency);
         var mustCount = all.Count(b => b.AnsweredTicks < killedAt - bound) + all.Count(b => b.StartedTicks > deadAt);
         var survivor = fixture.Silos.First(s => !s.HasExited);
-        long acknowledged = 0, counted = 0;
-        foreach (var workload in moved)
-        {
-            var seen = (await WorkloadView(survivor, workload))["eventsSeen"]!.GetValue<long>();
-            acknowledged += all.Length * eventsPerWorkload;
-            counted += seen;
-            Assert.True(seen >= mustCount * eventsPerWorkload,
-                $"{workload}: counted {seen} of {all.Length * eventsPerWorkload} acknowledged; everything but the last {bound / (double)Stopwatch.Frequency:0.0} s before the kill ({mustCount * eventsPerWorkload}) must be");
-        }
-
+        var seen = new Dictionary<string, long>();
+        foreach (var workload in moved) seen[workload] = (await WorkloadView(survivor, workload))["eventsSeen"]!.GetValue<long>();
+        var acknowledged = (long)moved.Length * all.Length * eventsPerWorkload;
+        var counted = seen.Values.Sum();
         output.WriteLine($"{moved.Length} of {workloads.Length} workloads moved; their events acknowledged {acknowledged}, counted {counted} " +
                          $"({(counted - acknowledged) * 100.0 / Math.Max(1, acknowledged):+0.00;-0.00} %)");
+        foreach (var (workload, count) in seen)
+        {
+            Assert.True(count >= mustCount * eventsPerWorkload,
+                $"{workload}: counted {count} of {all.Length * eventsPerWorkload} acknowledged; everything but the last {bound / (double)Stopwatch.Frequency:0.0} s before the kill ({mustCount * eventsPerWorkload}) must be");
+        }
     }
 
     [Fact]
