@@ -204,6 +204,15 @@ internal static class ClientCommandLine
         var warmup = DurationOption("--warmup", TimeSpan.FromSeconds(5),
             "Alert latencies in this first part of the run (JIT, first activations) are reported apart from the steady state");
         var sweepInterval = DurationOption("--sweep-interval", TimeSpan.FromSeconds(1), "How often a sweep is injected to time its alert");
+        var probing = new Option<int>("--probing")
+        {
+            Description = "Percentage of the workloads whose traffic includes failed connections (the rest only establish)",
+            DefaultValueFactory = _ => 100,
+        };
+        probing.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 0 or > 100) r.AddError("--probing must be 0-100");
+        });
         var command = new Command("load", "Generate synthetic flows from many workloads and measure throughput and alert latency " +
                                           "(an injected sweep every --sweep-interval, timed until its alert is visible).")
         {
@@ -214,6 +223,7 @@ internal static class ClientCommandLine
             concurrency,
             warmup,
             sweepInterval,
+            probing,
         };
 
         command.SetAction((parseResult, cancellationToken) => Interruptible(error, cancellationToken, async () =>
@@ -226,6 +236,7 @@ internal static class ClientCommandLine
             {
                 Warmup = parseResult.GetValue(warmup),
                 SweepInterval = parseResult.GetValue(sweepInterval) is { } interval && interval > TimeSpan.Zero ? interval : TimeSpan.FromSeconds(1),
+                ProbingPercent = parseResult.GetValue(probing),
             };
             return await new LoadRun(target, settings, output).RunAsync(cancellationToken);
         }));

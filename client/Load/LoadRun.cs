@@ -21,6 +21,9 @@ internal sealed record LoadSettings(int Workloads, int Rate, TimeSpan Duration, 
 
     public TimeSpan ReportInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Percentage of the workloads that send failed connections (the rest only established ones).</summary>
+    public int ProbingPercent { get; init; } = 100;
+
     /// <summary>Latencies of sweeps injected before this point are reported separately (cold JIT, first activations).</summary>
     public TimeSpan Warmup { get; init; } = TimeSpan.Zero;
 }
@@ -49,7 +52,7 @@ internal sealed class LoadRun(IIngestTarget target, LoadSettings settings, TextW
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        var flows = new SyntheticFlows(settings.Workloads);
+        var flows = new SyntheticFlows(settings.Workloads, probingPercent: settings.ProbingPercent);
         var batchSize = settings.Rate > 0
             ? Math.Clamp(settings.Rate / 10, 1, settings.BatchSize) // ~100 ms of events per batch keeps a paced run smooth
             : settings.BatchSize;

@@ -46,9 +46,16 @@ internal sealed class SyntheticFlows
     /// <summary>Indexed [target][state]: public failures.</summary>
     private readonly byte[][] _publicFailurePieces;
 
-    public SyntheticFlows(int workloads, string namePrefix = "load-w")
+    /// <summary>Whether each workload sends failed connections at all (<c>load --probing</c>); the others only establish.</summary>
+    private readonly bool[] _probing;
+
+    /// <param name="probingPercent">Share of the workloads (every one whose index mod 100 is below it) that send failed connections.</param>
+    public SyntheticFlows(int workloads, string namePrefix = "load-w", int probingPercent = 100)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(workloads, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(probingPercent);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(probingPercent, 100);
+        _probing = [.. Enumerable.Range(0, workloads).Select(i => i % 100 < probingPercent)];
         if (!namePrefix.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
         {
             throw new ArgumentException("workload name prefix must be letters, digits, '-', '_' or '.'", nameof(namePrefix));
@@ -121,6 +128,7 @@ internal sealed class SyntheticFlows
                 var r = Next();
                 var workload = (int)((r >> 32) % (uint)workloads);
                 var kind = (uint)r % 100;
+                if (!flows._probing[workload]) kind %= 80;
                 var p = Next();
                 var pick = (uint)p;
                 byte[] destination;

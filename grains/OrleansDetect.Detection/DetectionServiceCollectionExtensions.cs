@@ -28,6 +28,8 @@ public static class DetectionServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<EncryptedDnsOptions>, EncryptedDnsOptionsValidator>();
         services.AddSingleton<IValidateOptions<EventClockOptions>, EventClockOptionsValidator>();
         services.AddSingleton<IValidateOptions<SuppressionOptions>, SuppressionOptionsValidator>();
+        services.AddOptions<CheckpointOptions>().BindConfiguration(CheckpointOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CheckpointOptions>, CheckpointOptionsValidator>();
         services.AddSingleton(sp =>
         {
             var encryptedDns = sp.GetRequiredService<IOptions<EncryptedDnsOptions>>().Value;
@@ -38,6 +40,7 @@ public static class DetectionServiceCollectionExtensions
                 Baseline = sp.GetRequiredService<IOptions<BaselineOptions>>().Value,
                 EncryptedDns = encryptedDns,
                 Clock = sp.GetRequiredService<IOptions<EventClockOptions>>().Value,
+                Checkpoint = sp.GetRequiredService<IOptions<CheckpointOptions>>().Value,
                 Scope = NetworkScope.FromOptions(sp.GetRequiredService<IOptions<NetworkScopeOptions>>().Value),
                 Resolvers = KnownResolvers.Load(encryptedDns.Resolvers),
                 Suppression = new SuppressionRules(sp.GetRequiredService<IOptions<SuppressionOptions>>().Value.Suppress),

@@ -16,6 +16,8 @@ public sealed record DetectionSettings
 
     public EventClockOptions Clock { get; init; } = new();
 
+    public CheckpointOptions Checkpoint { get; init; } = new();
+
     public NetworkScope Scope { get; init; } = NetworkScope.Default;
 
     public KnownResolvers Resolvers { get; init; } = KnownResolvers.Shipped;

@@ -14,6 +14,18 @@ public sealed class EventClock(TimeSpan allowedLateness)
 
     public long LateEvents { get; private set; }
 
+    /// <summary>Resumes a checkpointed clock (never moving this one back).</summary>
+    public void Resume(long watermarkMs, long lateEvents)
+    {
+        if (watermarkMs > WatermarkMs)
+        {
+            WatermarkMs = watermarkMs;
+            _lateBeforeMs = watermarkMs - _allowedLatenessMs;
+        }
+
+        LateEvents = Math.Max(LateEvents, lateEvents);
+    }
+
     /// <summary>Moves the watermark forward; false when the event is too late to count.</summary>
     public bool Admit(long timeMs)
     {

@@ -7,7 +7,7 @@ namespace OrleansDetect.Detection;
 /// event-time window, on the workload's clock. ICMP has no ports and is not counted. One instance per workload;
 /// single-threaded.
 /// </summary>
-public sealed class PortScanDetector
+public sealed partial class PortScanDetector
 {
     private static readonly string[] ScanMitre = ["T1046"];
 

@@ -6,7 +6,7 @@ namespace OrleansDetect.Detection;
 /// like its grain. A learned <see cref="WorkloadBaseline"/>, when given, raises a port's threshold where the
 /// workload normally fans out with failures (DESIGN.md: max(static, k × learned quantile)).
 /// </summary>
-public sealed class PortSweepDetector
+public sealed partial class PortSweepDetector
 {
     private static readonly string[] PublicMitre = ["T1046", "T1595.001"];
     private static readonly string[] InternalMitre = ["T1046", "T1018"];

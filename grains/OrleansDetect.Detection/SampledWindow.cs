@@ -33,4 +33,16 @@ internal struct SampledWindow
         evidence[EvidenceKeys.Sampled] = string.Create(CultureInfo.InvariantCulture, $"1 in {_interval}");
         return evidence;
     }
+
+    public readonly void WriteCheckpoint(CheckpointWriter writer, long watermarkMs)
+    {
+        writer.UInt(_interval);
+        if (_interval != 0) writer.Time(_sampledUntilMs, watermarkMs);
+    }
+
+    public void ReadCheckpoint(ref CheckpointReader reader, long watermarkMs)
+    {
+        _interval = (uint)reader.Count(int.MaxValue);
+        _sampledUntilMs = _interval == 0 ? 0 : reader.Time(watermarkMs);
+    }
 }

@@ -31,7 +31,7 @@ internal readonly record struct WindowReport<TGroup, TMember>(
 /// groups — makes room (<see cref="Evicted"/> counts them), so volume on thousands of ports cannot crowd out a
 /// real sweep; only when every member belongs to a group at its threshold is the new member refused.
 /// </remarks>
-internal sealed class SlidingDistinctWindows<TGroup, TMember>
+internal sealed partial class SlidingDistinctWindows<TGroup, TMember>
     where TGroup : struct, IEquatable<TGroup>
     where TMember : struct, IEquatable<TMember>
 {

@@ -7,7 +7,7 @@ namespace OrleansDetect.Detection;
 /// that appears in nearly every flow, as source or destination: a Misra–Gries heavy-hitter summary over
 /// both ends finds it in constant memory and a few compares per event.
 /// </summary>
-public sealed class WorkloadAddresses
+public sealed partial class WorkloadAddresses
 {
     private const int Slots = 4;
 

@@ -32,7 +32,7 @@ public sealed class WorkloadSnapshot
 /// workload; reject it if older than the clock allows; close the baseline window it ends; then every detector
 /// sees it. Windows live in memory only; <see cref="Export"/> holds what a restart must not forget.
 /// </remarks>
-public sealed class WorkloadDetection
+public sealed partial class WorkloadDetection
 {
     private readonly DetectionSettings _settings;
     private readonly string _workload;

@@ -37,6 +37,12 @@ public static class SiloHostingExtensions
         services.AddProblemDetails();
         services.AddHealthChecks().AddCheck<ClusterReadinessCheck>("cluster", tags: ["ready"]);
 
+        // Registered before Orleans so that it stops after the silo: a silo leaving the cluster still finds the table.
+        if (configuration.GetConnectionString(RedisConnectionName) is { } redisConnection && !string.IsNullOrWhiteSpace(redisConnection))
+        {
+            services.AddHostedService(sp => ActivatorUtilities.CreateInstance<MembershipTableRestorer>(sp, redisConnection));
+        }
+
         builder.UseOrleans(silo =>
         {
             // How fast a dead silo is noticed (Orleans:Membership:ProbeTimeout, NumMissedProbesLimit, …): Orleans binds

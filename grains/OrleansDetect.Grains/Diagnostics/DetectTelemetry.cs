@@ -71,6 +71,14 @@ public static class DetectTelemetry
     public static readonly Counter<long> BaselineWrites = Meter.CreateCounter<long>(
         "orleansdetect.baseline.writes", "{write}", "Workload baselines written to storage");
 
+    /// <summary>Windows checkpoints written to grain storage (only workloads whose windows hold failed attempts).</summary>
+    public static readonly Counter<long> CheckpointWrites = Meter.CreateCounter<long>(
+        "orleansdetect.checkpoint.writes", "{write}", "Workload windows checkpoints written to storage");
+
+    /// <summary>Their size before the storage provider's framing.</summary>
+    public static readonly Counter<long> CheckpointBytes = Meter.CreateCounter<long>(
+        "orleansdetect.checkpoint.bytes", "By", "Bytes of workload windows checkpoints written to storage");
+
     public static KeyValuePair<string, object?> SinkTag(string sink) => new("sink", sink);
 
     /// <summary>Counts a finding an operator's suppression rule swallowed (the rule's index is low-cardinality).</summary>

@@ -41,6 +41,20 @@ public sealed class FlowLineFormatTests
     }
 
     [Fact]
+    public void With_probing_at_one_percent_only_one_workload_in_a_hundred_sends_failed_connections()
+    {
+        var flows = new SyntheticFlows(workloads: 1_000, probingPercent: 1);
+        var failing = Render(flows, lines: 200_000, seed: 5)
+            .Select(line => JsonDocument.Parse(line).RootElement)
+            .Where(e => e.GetProperty("state").GetString() != "established")
+            .Select(e => e.GetProperty("host").GetString()!)
+            .ToHashSet();
+
+        // Workloads 0, 100, 200, …: 10 of 1,000, each sending about 40 failures in this many lines.
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => flows.Names[i * 100]).Order(), failing.Order());
+    }
+
+    [Fact]
     public void Load_traffic_is_mostly_established_and_its_failures_never_approach_a_threshold()
     {
         var lines = Render(new SyntheticFlows(workloads: 10), lines: 100_000, seed: 11);

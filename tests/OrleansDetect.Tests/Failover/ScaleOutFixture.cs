@@ -10,7 +10,7 @@ namespace OrleansDetect.Tests.Failover;
 /// (for asking where a grain lives). Membership probes are shortened so a killed silo is declared dead in
 /// seconds; tests that kill a silo call <see cref="EnsureSilosAsync"/> first to get back to three.
 /// </summary>
-public sealed class ScaleOutFixture : IAsyncLifetime
+public class ScaleOutFixture : IAsyncLifetime
 {
     public const int SiloCount = 3;
 
@@ -47,6 +47,9 @@ public sealed class ScaleOutFixture : IAsyncLifetime
         await Task.WhenAll(_silos.Select(s => s.WaitReadyAsync(Http, TimeSpan.FromSeconds(90))));
     }
 
+    /// <summary>Settings a derived fixture adds (applied last, so they override these).</summary>
+    protected virtual IEnumerable<string> ExtraSettings() => [];
+
     private IEnumerable<string> Settings() =>
     [
         $"ConnectionStrings__redis={Redis.ConnectionString}",
@@ -66,6 +69,7 @@ public sealed class ScaleOutFixture : IAsyncLifetime
         // Baselines learn in 30 minutes of event time and are written every second (default 24 h and 30 s).
         "Detection__Baseline__LearningPeriod=00:30:00",
         $"Detection__Baseline__WriteInterval={BaselineWriteInterval}",
+        .. ExtraSettings(),
     ];
 
     public static readonly TimeSpan BaselineWriteInterval = TimeSpan.FromSeconds(1);

@@ -70,7 +70,8 @@ public sealed class SiloKillTests(ScaleOutFixture fixture, ITestOutputHelper out
         Assert.Equal(feedBefore, await FeedItems(survivor, before.Keys));
 
         // The alerts' state (sequence, open alert) survived: a new sweep of the same port updates the same alerts
-        // instead of opening new ones. (It has 30 fresh targets: a moved workload's windows restarted empty.)
+        // instead of opening new ones. (It has 30 fresh targets, so the alert grows whether or not the moved
+        // workload's windows checkpoint was written before the kill.)
         foreach (var workload in workloads)
         {
             using var response = await fixture.PostFlowsAsync(survivor, ScaleOutFixture.SweepNdjson(workload, 30, 22, firstTarget: 30));
@@ -195,7 +196,8 @@ public sealed class SiloKillTests(ScaleOutFixture fixture, ITestOutputHelper out
         var survivor = fixture.Silos.First(s => !s.HasExited);
         foreach (var workload in workloads)
         {
-            // A moved workload's windows died with its silo (they live in memory); what was accepted after it was
+            // A moved workload's counters lose what came after its last baseline write (its traffic holds no failed
+            // attempt, so it writes no windows checkpoint; README "Windows checkpoint"); what was accepted after it was
             // declared dead must all be counted by its new activation. An unmoved one counts everything.
             var counted = moved.Contains(workload) ? all.Where(b => b.StartedTicks > deadAt) : all;
             var expected = counted.Count() * eventsPerWorkload;

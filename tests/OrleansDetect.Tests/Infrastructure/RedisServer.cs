@@ -66,6 +66,19 @@ public sealed class RedisServer(string? password = null) : IAsyncDisposable
         _process = null;
     }
 
+    /// <summary>Stops the server, deletes its data, and starts it again on the same port: Redis restarted without persistence.</summary>
+    public async Task RestartEmptyAsync()
+    {
+        await StopAsync();
+        foreach (var file in Directory.EnumerateFileSystemEntries(_directory))
+        {
+            if (Directory.Exists(file)) Directory.Delete(file, recursive: true);
+            else File.Delete(file);
+        }
+
+        await StartAsync();
+    }
+
     /// <summary>Runs a Redis command over RESP and returns the raw reply text.</summary>
     public async Task<string> CommandAsync(params string[] words)
     {

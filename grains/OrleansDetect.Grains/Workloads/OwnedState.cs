@@ -1,0 +1,41 @@
+using Orleans.Storage;
+
+namespace OrleansDetect.Grains.Workloads;
+
+/// <summary>Writes of state whose grain is its record's only writer (a workload's baseline and windows checkpoint).</summary>
+internal static class OwnedState
+{
+    /// <summary>
+    /// Writes, and when the stored record no longer carries the etag this activation read (Redis lost its data, so the
+    /// record is gone), learns the current etag and writes again: the grain's own state is the one to keep, and without
+    /// this every later write of the activation would fail the same way until it deactivated.
+    /// </summary>
+    public static async Task WriteOwnedAsync<T>(this IPersistentState<T> state)
+    {
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (InconsistentStateException)
+        {
+            var own = state.State;
+            await state.ReadStateAsync();
+            state.State = own;
+            await state.WriteStateAsync();
+        }
+    }
+
+    /// <summary>Clears, learning the current etag first if the record changed under this activation (as above).</summary>
+    public static async Task ClearOwnedAsync<T>(this IPersistentState<T> state)
+    {
+        try
+        {
+            await state.ClearStateAsync();
+        }
+        catch (InconsistentStateException)
+        {
+            await state.ReadStateAsync();
+            if (state.RecordExists) await state.ClearStateAsync();
+        }
+    }
+}
