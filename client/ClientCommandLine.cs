@@ -60,7 +60,8 @@ internal static class ClientCommandLine
     };
 
     /// <param name="terminal">The console when the output is a terminal (send then shows a live progress bar); null for plain lines.</param>
-    public static RootCommand Create(TextWriter output, TextWriter error, IAnsiConsole? terminal = null)
+    /// <param name="standardInput">What <c>send -</c> reads (default: the process's standard input).</param>
+    public static RootCommand Create(TextWriter output, TextWriter error, IAnsiConsole? terminal = null, Func<Stream>? standardInput = null)
     {
         var root = new RootCommand("OrleansDetect ingest client: send flow events to the detection cluster, run the demo, generate load.");
         root.Options.Add(GatewayOption);
@@ -69,7 +70,7 @@ internal static class ClientCommandLine
         root.Options.Add(RedisOption);
         root.Options.Add(ClusterIdOption);
         root.Options.Add(ServiceIdOption);
-        root.Subcommands.Add(CreateSendCommand(output, error, terminal));
+        root.Subcommands.Add(CreateSendCommand(output, error, terminal, standardInput ?? Console.OpenStandardInput));
         root.Subcommands.Add(CreateDemoCommand(output, error));
         root.Subcommands.Add(CreateLoadCommand(output, error));
         return root;
@@ -114,11 +115,11 @@ internal static class ClientCommandLine
         return new HttpGateway(new GatewaySettings(gateways, string.IsNullOrWhiteSpace(apiKey) ? null : apiKey.Trim()));
     }
 
-    private static Command CreateSendCommand(TextWriter output, TextWriter error, IAnsiConsole? terminal)
+    private static Command CreateSendCommand(TextWriter output, TextWriter error, IAnsiConsole? terminal, Func<Stream> standardInput)
     {
-        var file = new Argument<string>("file") { Description = "Flow file (NDJSON, Zeek conn.log, VPC Flow Logs; .gz read directly), or - for standard input" };
+        var file = new Argument<string>("file") { Description = "Flow file (NDJSON, Zeek conn.log, VPC Flow Logs; gzip read directly), or - for standard input (gzip too)" };
         var batchSize = PositiveIntOption("--batch-size", 5000, "Lines per request (batches are cut on line boundaries)");
-        var format = new Option<string?>("--format") { Description = "ndjson, zeek or vpc (default: detected from the file's first line)" };
+        var format = new Option<string?>("--format") { Description = "ndjson, zeek or vpc (default: detected from the first line, of stdin too)" };
         var speed = new Option<double?>("--speed")
         {
             Description = "Replay at N times the events' own time (1 = real time, 60 = an hour a minute), paced by their timestamps",
@@ -180,8 +181,15 @@ internal static class ClientCommandLine
             FlowInput input;
             try
             {
-                if (formatName is null && path != "-") flowFormat = FlowFiles.DetectFormat(path);
-                input = path == "-" ? new FlowInput(Console.OpenStandardInput(), null) : FlowFiles.OpenInput(path);
+                if (path == "-")
+                {
+                    (input, flowFormat) = await FlowFiles.OpenStandardInputAsync(standardInput(), formatName is null ? null : flowFormat, cancellationToken);
+                }
+                else
+                {
+                    if (formatName is null) flowFormat = FlowFiles.DetectFormat(path);
+                    input = FlowFiles.OpenInput(path);
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
             {

@@ -8,7 +8,8 @@ namespace OrleansDetect.Tests.Client;
 
 /// <summary>
 /// <c>send</c>'s pacing (<c>--speed N</c> replays at N× event time, planned from the events' own timestamps), its
-/// progress (a Spectre.Console bar on a terminal, plain lines otherwise), its summary and its workload names.
+/// progress (a Spectre.Console bar on a terminal, plain lines otherwise), its summary, its workload names, and
+/// standard input as <c>aws s3 cp … - | send -</c> gives it (gzip, format told by its first line).
 /// </summary>
 public sealed class SendReplayTests : IDisposable
 {
@@ -165,6 +166,31 @@ public sealed class SendReplayTests : IDisposable
 
         Assert.Equal(2, exitCode);
         Assert.Contains($"--workloads {rulesFile} {expected}", error);
+    }
+
+    [Fact]
+    public async Task Gzipped_vpc_flow_logs_on_standard_input_are_detected_and_sent()
+    {
+        await using var gateway = new FakeGateway();
+        var log = await File.ReadAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "Collector", "Samples", "vpc-v2.log"));
+        var gzipped = new MemoryStream();
+        await using (var gzip = new System.IO.Compression.GZipStream(gzipped, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            await gzip.WriteAsync(log);
+        }
+
+        gzipped.Position = 0;
+        var output = new StringWriter();
+        var exitCode = await ClientCommandLine.Create(output, new StringWriter(), standardInput: () => gzipped)
+            .Parse(["send", "-", "-g", gateway.Url, "--batch-size", "7"]).InvokeAsync();
+
+        // The sample holds one bad port and one NODATA record among its lines (as FlowLogFormatTests reads it).
+        Assert.Equal(1, exitCode);
+        Assert.Contains("sending stdin (vpc)", output.ToString());
+        var lines = gateway.FlowPosts.SelectMany(p => p.Lines).ToArray();
+        Assert.Equal(31, lines.Length);
+        Assert.All(lines, l => Assert.Equal("eni-0a1b2c3d4e5f60001", Host(l)));
+        Assert.Contains("rejected 1 (dport 1), skipped 1 (no data)", output.ToString());
     }
 
     private static long Ms(int seconds) => Start.AddSeconds(seconds).ToUnixTimeMilliseconds();
