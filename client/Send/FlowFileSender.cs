@@ -49,20 +49,30 @@ internal sealed class FlowFileSender(IIngestTarget target, SendReport report, Te
         report.Line($"sending {sourceName} ({settings.Format.Name()}) to {target.Description} in batches of up to {settings.BatchSize} lines{paced}");
         return await report.RunAsync(async () =>
         {
-            await foreach (var raw in new NdjsonBatchReader(input.Stream, settings.BatchSize, settings.Format).ReadAsync(cancellationToken))
+            try
             {
-                totals.Lines += raw.LineCount;
-                var sent = settings.ReadsLocally
-                    ? await SendReadAsync(raw, settings, pace, started, totals, cancellationToken)
-                    : await SendBatchAsync(raw, totals, showEvery: true, cancellationToken);
-                report.Progress(Progress());
-                if (!sent)
+                await foreach (var raw in new NdjsonBatchReader(input.Stream, settings.BatchSize, settings.Format).ReadAsync(cancellationToken))
                 {
-                    report.Finish(Progress(), complete: false);
-                    error.WriteLine($"stopped: {totals.Batches} batches sent before the failure; lines from {raw.SourceLines[0]} on were not accepted");
-                    report.Line(totals.Summary(_time.GetElapsedTime(started)));
-                    return ExitTransportFailure;
+                    totals.Lines += raw.LineCount;
+                    var sent = settings.ReadsLocally
+                        ? await SendReadAsync(raw, settings, pace, started, totals, cancellationToken)
+                        : await SendBatchAsync(raw, totals, showEvery: true, cancellationToken);
+                    report.Progress(Progress());
+                    if (!sent)
+                    {
+                        report.Finish(Progress(), complete: false);
+                        error.WriteLine($"stopped: {totals.Batches} batches sent before the failure; lines from {raw.SourceLines[0]} on were not accepted");
+                        report.Line(totals.Summary(_time.GetElapsedTime(started)));
+                        return ExitTransportFailure;
+                    }
                 }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Ctrl+C: say how far the send got before the command reports the interruption.
+                report.Finish(Progress(), complete: false);
+                report.Line(totals.Summary(_time.GetElapsedTime(started)));
+                throw;
             }
 
             report.Finish(Progress(), complete: true);
