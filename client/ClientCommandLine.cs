@@ -5,6 +5,7 @@ using OrleansDetect.Client.Gateway;
 using OrleansDetect.Client.Load;
 using OrleansDetect.Client.Send;
 using OrleansDetect.Ingest;
+using Spectre.Console;
 
 namespace OrleansDetect.Client;
 
@@ -58,7 +59,9 @@ internal static class ClientCommandLine
         Recursive = true,
     };
 
-    public static RootCommand Create(TextWriter output, TextWriter error)
+    /// <param name="terminal">The console when the output is a terminal (send then shows a live progress bar); null for plain lines.</param>
+    /// <param name="standardInput">What <c>send -</c> reads (default: the process's standard input).</param>
+    public static RootCommand Create(TextWriter output, TextWriter error, IAnsiConsole? terminal = null, Func<Stream>? standardInput = null)
     {
         var root = new RootCommand("OrleansDetect ingest client: send flow events to the detection cluster, run the demo, generate load.");
         root.Options.Add(GatewayOption);
@@ -67,7 +70,7 @@ internal static class ClientCommandLine
         root.Options.Add(RedisOption);
         root.Options.Add(ClusterIdOption);
         root.Options.Add(ServiceIdOption);
-        root.Subcommands.Add(CreateSendCommand(output, error));
+        root.Subcommands.Add(CreateSendCommand(output, error, terminal, standardInput ?? Console.OpenStandardInput));
         root.Subcommands.Add(CreateDemoCommand(output, error));
         root.Subcommands.Add(CreateLoadCommand(output, error));
         return root;
@@ -112,22 +115,58 @@ internal static class ClientCommandLine
         return new HttpGateway(new GatewaySettings(gateways, string.IsNullOrWhiteSpace(apiKey) ? null : apiKey.Trim()));
     }
 
-    private static Command CreateSendCommand(TextWriter output, TextWriter error)
+    private static Command CreateSendCommand(TextWriter output, TextWriter error, IAnsiConsole? terminal, Func<Stream> standardInput)
     {
-        var file = new Argument<string>("file") { Description = "NDJSON file of flow events, or - for standard input" };
+        var file = new Argument<string>("file") { Description = "Flow file (NDJSON, Zeek conn.log, VPC Flow Logs; gzip read directly), or - for standard input (gzip too)" };
         var batchSize = PositiveIntOption("--batch-size", 5000, "Lines per request (batches are cut on line boundaries)");
-        var format = new Option<string?>("--format") { Description = "ndjson, zeek or vpc (default: detected from the file's first line)" };
+        var format = new Option<string?>("--format") { Description = "ndjson, zeek or vpc (default: detected from the first line, of stdin too)" };
+        var speed = new Option<double?>("--speed")
+        {
+            Description = "Replay at N times the events' own time (1 = real time, 60 = an hour a minute), paced by their timestamps",
+        };
+        speed.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double?>() is { } value && (!(value > 0) || double.IsInfinity(value))) r.AddError("--speed must be a number above 0");
+        });
+        var max = new Option<bool>("--max") { Description = "Send as fast as the gateway takes it (the default)" };
+        var workload = new Option<string[]>("--workload")
+        {
+            Description = "Name the workload of a source address or CIDR (10.0.0.5=web-1, 10.1.0.0/16=batch); repeatable. " +
+                          "Applies to events whose workload is only their address (Zeek's id.orig_h, NDJSON without host)",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var workloads = new Option<string[]>("--workloads") { Description = "File of 'CIDR NAME' lines (as --workload; '#' comments); repeatable" };
+        var progressInterval = DurationOption("--progress-interval", TimeSpan.FromSeconds(5),
+            "When the output is not a terminal: how often a progress line is printed (0 after every batch)");
         var command = new Command("send", "Send a flow file (NDJSON, Zeek conn.log as TSV or JSON, AWS VPC Flow Logs; .gz read directly) or stdin to the gateway " +
-                                          "in batches and report rejected lines by file line number. " +
+                                          "in batches and report rejected lines by file line number, with a progress bar on a terminal and a summary at the end. " +
                                           "Exit code: 0 all accepted, 1 some lines rejected, 2 transport or HTTP failure.")
         {
             file,
             batchSize,
             format,
+            speed,
+            max,
+            workload,
+            workloads,
+            progressInterval,
         };
 
         command.SetAction((parseResult, cancellationToken) => Interruptible(error, cancellationToken, async () =>
         {
+            if (parseResult.GetValue(max) && parseResult.GetValue(speed) is not null)
+            {
+                error.WriteLine("--speed and --max exclude each other: --max sends as fast as possible, --speed N paces by event time");
+                return ExitUsage;
+            }
+
+            var names = WorkloadNames.Parse(parseResult.GetValue(workload) ?? [], parseResult.GetValue(workloads) ?? [], out var namesProblem);
+            if (names is null)
+            {
+                error.WriteLine(namesProblem);
+                return ExitUsage;
+            }
+
             using var target = CreateTarget(parseResult, error);
             if (target is null) return ExitUsage;
             var path = parseResult.GetValue(file)!;
@@ -139,11 +178,18 @@ internal static class ClientCommandLine
                 return ExitUsage;
             }
 
-            Stream source;
+            FlowInput input;
             try
             {
-                if (formatName is null && path != "-") flowFormat = FlowFiles.DetectFormat(path);
-                source = path == "-" ? Console.OpenStandardInput() : FlowFiles.Open(path);
+                if (path == "-")
+                {
+                    (input, flowFormat) = await FlowFiles.OpenStandardInputAsync(standardInput(), formatName is null ? null : flowFormat, cancellationToken);
+                }
+                else
+                {
+                    if (formatName is null) flowFormat = FlowFiles.DetectFormat(path);
+                    input = FlowFiles.OpenInput(path);
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
             {
@@ -151,10 +197,14 @@ internal static class ClientCommandLine
                 return ExitUsage;
             }
 
-            await using (source)
+            var sourceName = path == "-" ? "stdin" : path;
+            SendReport report = terminal is not null
+                ? new TerminalSendReport(terminal, sourceName)
+                : new PlainSendReport(output, parseResult.GetValue(progressInterval));
+            var settings = new SendSettings(parseResult.GetValue(batchSize), flowFormat) { Speed = parseResult.GetValue(speed), Workloads = names };
+            await using (input)
             {
-                return await new FlowFileSender(target, output, error)
-                    .SendAsync(source, path == "-" ? "stdin" : path, parseResult.GetValue(batchSize), flowFormat, cancellationToken);
+                return await new FlowFileSender(target, report, error).SendAsync(input, sourceName, settings, cancellationToken);
             }
         }));
         return command;

@@ -1,7 +1,10 @@
 using System.CommandLine;
 using OrleansDetect.Client;
+using Spectre.Console;
 
-var parseResult = ClientCommandLine.Create(Console.Out, Console.Error).Parse(args);
+// A live progress display only where someone watches it: not in a pipe, a file or a CI log.
+var terminal = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") != "dumb" ? AnsiConsole.Console : null;
+var parseResult = ClientCommandLine.Create(Console.Out, Console.Error, terminal).Parse(args);
 using var telemetry = ClientTelemetry.Start();
 
 // Ctrl+C cancels the command's token instead of ending the process, so `load` still prints its summary;

@@ -106,7 +106,7 @@ internal sealed class HttpGateway : IIngestTarget
 
                     if (answer is null) return IngestOutcome.Failed($"{Describe(response)}: empty answer", response.StatusCode, attempts);
                     acknowledged(answer.Accepted);
-                    return IngestOutcome.Answered(part.AddTo(total, answer.Accepted, answer.Rejected, answer.Late, answer.Errors), response.StatusCode, attempts);
+                    return IngestOutcome.Answered(part.AddTo(total, answer.Accepted, answer.Rejected, answer.RejectedBy, answer.Late, answer.Errors), response.StatusCode, attempts);
                 }
 
                 if (await ReadPartlyProcessedAsync(response, cancellationToken) is not { } partly)
@@ -114,7 +114,7 @@ internal sealed class HttpGateway : IIngestTarget
                     return IngestOutcome.Failed(await DescribeFailureAsync(response, cancellationToken) + PartlyNote(total), response.StatusCode, attempts);
                 }
 
-                total = part.AddTo(total, partly.Accepted, partly.Rejected, partly.Late, partly.Errors);
+                total = part.AddTo(total, partly.Accepted, partly.Rejected, partly.RejectedBy, partly.Late, partly.Errors);
                 part = part.Select(partly.Failed!);
                 acknowledged(partly.Accepted);
                 if (attempts >= _settings.MaxAttempts || part.Body.IsEmpty)
@@ -160,13 +160,26 @@ internal sealed class HttpGateway : IIngestTarget
         private int Original(int line) => OriginalLines is null ? line : line >= 1 && line <= OriginalLines.Length ? OriginalLines[line - 1] : line;
 
         /// <summary>The running total with this part's answer added, its line errors named by original line.</summary>
-        public IngestResponse AddTo(IngestResponse total, int accepted, int rejected, int late, LineError[] errors) => new()
+        public IngestResponse AddTo(IngestResponse total, int accepted, int rejected, Dictionary<string, int>? rejectedBy, int late, LineError[] errors) => new()
         {
             Accepted = total.Accepted + accepted,
             Rejected = total.Rejected + rejected,
+            RejectedBy = AddReasons(total.RejectedBy, rejectedBy),
             Late = total.Late + late,
             Errors = [.. total.Errors, .. errors.Select(e => e with { Line = Original(e.Line) })],
         };
+
+        private static Dictionary<string, int>? AddReasons(Dictionary<string, int>? total, Dictionary<string, int>? part)
+        {
+            if (part is not { Count: > 0 }) return total;
+            var sum = total is null ? new Dictionary<string, int>() : new Dictionary<string, int>(total);
+            foreach (var (reason, count) in part)
+            {
+                sum[reason] = sum.GetValueOrDefault(reason) + count;
+            }
+
+            return sum;
+        }
 
         /// <summary>A new part holding only the failed workloads' lines (1-based lines of this part), in order.</summary>
         public BatchPart Select(FailedWorkload[] failed)

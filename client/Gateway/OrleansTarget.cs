@@ -106,6 +106,7 @@ internal sealed class OrleansTarget : IIngestTarget
             Rejected = parsed.Rejected,
             Late = late,
             Errors = [.. parsed.Errors.Select(e => new LineError(e.Line, e.Error))],
+            RejectedBy = parsed.RejectionReasons.ToDictionary(),
         };
         return IngestOutcome.Answered(response, HttpStatusCode.Accepted, attempts);
     }

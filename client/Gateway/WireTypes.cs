@@ -11,6 +11,8 @@ internal sealed record IngestResponse
     /// <summary>Events older than the workload's window allows; accepted but not counted.</summary>
     public int Late { get; init; }
     public LineError[] Errors { get; init; } = [];
+    /// <summary>Rejected lines by reason (<c>json</c>, <c>format</c>, or the first bad field's name); absent from older gateways.</summary>
+    public Dictionary<string, int>? RejectedBy { get; init; }
 }
 
 /// <summary>A rejected line; <see cref="Line"/> is 1-based within the request body.</summary>
@@ -26,6 +28,7 @@ internal sealed record PartlyProcessedResponse
     public string? Detail { get; init; }
     public int Accepted { get; init; }
     public int Rejected { get; init; }
+    public Dictionary<string, int>? RejectedBy { get; init; }
     public int Late { get; init; }
     public LineError[] Errors { get; init; } = [];
     public int FailedEvents { get; init; }

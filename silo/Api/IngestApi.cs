@@ -27,7 +27,9 @@ public static class IngestApi
 
     /// <summary>What the gateway answers for an accepted body.</summary>
     /// <param name="Skipped">Lines that said they hold no flow (VPC NODATA/SKIPDATA).</param>
-    public sealed record IngestResponse(int Accepted, int Rejected, int Late, IReadOnlyList<LineErrorResponse> Errors, int Skipped);
+    /// <param name="RejectedBy">Rejected lines by reason (<c>json</c>, <c>format</c>, or the first bad field), adding up to <paramref name="Rejected"/>.</param>
+    public sealed record IngestResponse(int Accepted, int Rejected, int Late, IReadOnlyList<LineErrorResponse> Errors, int Skipped,
+        IReadOnlyDictionary<string, int> RejectedBy);
 
     public sealed record LineErrorResponse(int Line, string Error);
 
@@ -121,7 +123,8 @@ public static class IngestApi
 
         var errors = parsed.Errors.Select(e => new LineErrorResponse(e.Line, e.Error)).ToArray();
         if (routed.AnyFailed) return PartlyProcessed.Answer(context, parsed, routed, errors);
-        return TypedResults.Accepted((string?)null, new IngestResponse(parsed.Accepted, parsed.Rejected, late, errors, parsed.Skipped));
+        return TypedResults.Accepted((string?)null, new IngestResponse(parsed.Accepted, parsed.Rejected, late, errors, parsed.Skipped,
+            parsed.RejectionReasons.ToDictionary()));
     }
 
     private static bool IsPlainText(string? contentType) =>

@@ -57,6 +57,7 @@ internal static class PartlyProcessed
             {
                 ["accepted"] = parsed.Accepted - failedEvents,
                 ["rejected"] = parsed.Rejected,
+                ["rejectedBy"] = parsed.RejectionReasons.ToDictionary(),
                 ["late"] = result.Late,
                 ["skipped"] = parsed.Skipped,
                 ["errors"] = errors,

@@ -40,6 +40,9 @@ public sealed partial class NetFlowCollector(
     /// <summary>Templates held over all exporters (the template gauge reads it).</summary>
     public int Templates { get; private set; }
 
+    /// <summary>What the kernel keeps for datagrams waiting on the socket (<c>ReceiveBufferBytes</c>, unless capped).</summary>
+    public int ReceiveBufferBytes { get; private set; }
+
     /// <summary>Where the collector listens; null when it is off.</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
 
@@ -76,11 +79,13 @@ public sealed partial class NetFlowCollector(
             .ToDictionary(r => NetAddress.Parse(r.Exporter!), r => r.Name!);
 
         var address = IPAddress.Parse(_options.Address);
-        _socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp) { ReceiveBufferSize = _options.ReceiveBufferBytes };
+        _socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        ReceiveBufferBytes = ReceiveBuffer.Set(_socket, _options.ReceiveBufferBytes);
         _socket.Bind(new IPEndPoint(address, port));
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         CollectorTelemetry.Observe(this);
-        LogListening(logger, LocalEndPoint.ToString(), _socket.ReceiveBufferSize);
+        LogListening(logger, LocalEndPoint.ToString(), ReceiveBufferBytes);
+        if (ReceiveBufferBytes < _options.ReceiveBufferBytes) LogReceiveBufferCapped(logger, ReceiveBufferBytes, _options.ReceiveBufferBytes);
         return base.StartAsync(cancellationToken);
     }
 
@@ -325,6 +330,10 @@ public sealed partial class NetFlowCollector(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "NetFlow/IPFIX collector listening on udp {Endpoint} (receive buffer {BufferBytes} bytes)")]
     private static partial void LogListening(ILogger logger, string endpoint, int bufferBytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Collector receive buffer is {BufferBytes} bytes, not the configured Collector:NetFlow:ReceiveBufferBytes {ConfiguredBytes}: " +
+        "the kernel caps it at net.core.rmem_max; raise that (sysctl -w net.core.rmem_max={ConfiguredBytes}) or run the silo with CAP_NET_ADMIN, else bursts are dropped")]
+    private static partial void LogReceiveBufferCapped(ILogger logger, int bufferBytes, int configuredBytes);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped a flow export datagram from {Exporter}: {Reason} ({Length} bytes); further drops are counted, logged at most every 10 s")]
     private static partial void LogDatagramDropped(ILogger logger, string exporter, string reason, int length);

@@ -23,7 +23,12 @@ public class FlowDecoderBenchmarks
     private static readonly NetAddress Exporter = NetAddress.Parse("127.0.0.1");
 
     private readonly ExportedFlowBuffer _output = new(RecordsPerDatagram * 2);
+    private const int AtCapacityRecords = 4 << 16;
+
     private readonly FlowStitcher _stitcher = new(windowMs: 500, maxPending: 1 << 16);
+    private readonly FlowStitcher _fullStitcher = new(windowMs: 500, maxPending: 1 << 16);
+    private readonly List<StitchedFlow> _fullStitched = new(AtCapacityRecords);
+    private ExportedFlow[] _manyOneWay = [];
     private readonly List<StitchedFlow> _stitched = new(Records);
     private FlowExportDecoder _decoder = null!;
     private byte[][] _v5 = [];
@@ -59,6 +64,16 @@ public class FlowDecoderBenchmarks
 
         _oneWay = [.. records];
         _output.Clear();
+
+        // Distinct connections, four times the table: the collector's steady state above ~130,000 one-way records/s.
+        _manyOneWay = new ExportedFlow[AtCapacityRecords];
+        for (var i = 0; i < _manyOneWay.Length; i++)
+        {
+            var record = _oneWay[i % _oneWay.Length];
+            record.Src = new OrleansDetect.NetAddress(record.Src.Hi, record.Src.Lo ^ (uint)(i / _oneWay.Length));
+            record.SrcPort = (ushort)(1024 + (i % 60_000));
+            _manyOneWay[i] = record;
+        }
     }
 
     [Benchmark(OperationsPerInvoke = Records)]
@@ -79,6 +94,15 @@ public class FlowDecoderBenchmarks
         _now += 1_000;
         _stitcher.Flush(_now, _stitched);
         return _stitched.Count;
+    }
+
+    /// <summary>One-way records of distinct connections through a full table: each is looked up, the oldest judged alone, and it takes its place.</summary>
+    [Benchmark(OperationsPerInvoke = AtCapacityRecords)]
+    public int StitchOneWayAtCapacity()
+    {
+        _fullStitched.Clear();
+        foreach (ref readonly var record in _manyOneWay.AsSpan()) _fullStitcher.Add(record, _now, _fullStitched);
+        return _fullStitched.Count;
     }
 
     private int Decode(byte[][] datagrams)

@@ -34,6 +34,22 @@ public sealed class CollectorConfigurationTests
     }
 
     [Fact]
+    public void The_receive_buffer_passes_the_kernels_cap_when_the_silo_may()
+    {
+        // Linux caps SO_RCVBUF at net.core.rmem_max; with CAP_NET_ADMIN (root in a container) SO_RCVBUFFORCE passes it.
+        var rmemMax = int.Parse(File.ReadAllText("/proc/sys/net/core/rmem_max").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        var capEff = File.ReadAllLines("/proc/self/status").Single(l => l.StartsWith("CapEff:", StringComparison.Ordinal))["CapEff:".Length..].Trim();
+        var netAdmin = (Convert.ToUInt64(capEff, 16) & (1UL << 12)) != 0;
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        var requested = Math.Min(rmemMax, 1 << 28) * 2;
+
+        var kept = ReceiveBuffer.Set(socket, requested);
+
+        Assert.Equal(netAdmin ? requested : rmemMax, kept);
+        Assert.Equal(64 * 1024, ReceiveBuffer.Set(socket, 64 * 1024));
+    }
+
+    [Fact]
     public async Task Workloads_by_cidr_name_the_flows_of_their_addresses()
     {
         await using var app = SiloApp.Create(

@@ -141,6 +141,30 @@ public sealed class FlowStitcherTests
     }
 
     [Fact]
+    public void A_full_table_still_pairs_every_reply_whose_request_is_waiting()
+    {
+        // 1,000 probes through a table of 64, each refused 10 records later: the table turns over constantly, and
+        // every reply must still find its own request (never another's), every connection come out once.
+        var stitcher = new FlowStitcher(windowMs: 60_000, maxPending: 64);
+        var output = new List<StitchedFlow>();
+        NetAddress TargetOf(int i) => new(0, 0xFFFF_C633_0000UL | (uint)i);
+        for (var i = 0; i < 1000; i++)
+        {
+            stitcher.Add(Record(Prober, (ushort)(40000 + i), TargetOf(i), 22, 0x02), Now, output);
+            if (i >= 10) stitcher.Add(Record(TargetOf(i - 10), 22, Prober, (ushort)(40000 + i - 10), 0x14), Now, output);
+        }
+
+        stitcher.Flush(Now, output, all: true);
+
+        Assert.Equal(0, stitcher.Pending);
+        Assert.Equal(1000, output.Count);
+        Assert.All(output, f => Assert.Equal(Prober, f.Event.Src));
+        Assert.Equal(Enumerable.Range(0, 1000), output.Select(f => f.Event.SrcPort - 40000).Order());
+        Assert.Equal(990, output.Count(f => f.Event.State == FlowState.Rejected && f.Event.Packets == 2));
+        Assert.Equal(Enumerable.Range(990, 10), output.Where(f => f.Event.State == FlowState.Attempted).Select(f => f.Event.SrcPort - 40000).Order());
+    }
+
+    [Fact]
     public void Other_protocols_are_counted_and_left_out()
     {
         var stitcher = new FlowStitcher(windowMs: 500);

@@ -84,6 +84,26 @@ public sealed class SoftflowdExportTests(CollectorSiloFixture silo) : IDisposabl
     }
 
     [Theory]
+    [InlineData("9", 21)]
+    [InlineData("10", 22)]
+    public async Task A_sweep_exported_by_sampling_softflowd_raises_an_alert_that_says_it_is_sampled(string version, int host)
+    {
+        // softflowd -s 2 keeps one packet in two and announces "1 in 2" in an options template record: of 120 silent
+        // probes, 60 become flows, and the alert's counts are a lower bound, so it must say so.
+        var prober = $"10.1.2.{host}";
+        var pcap = Path.Combine(_dir, "sweep.pcap");
+        SweepCapture.Write(pcap, prober, DateTimeOffset.UtcNow.AddSeconds(-20), targets: 120, refusals: false);
+
+        await RunAsync(Tool("softflowd"), $"-r {pcap} -n 127.0.0.1:{silo.CollectorPort} -v {version} -s 2 -d -p {Path.Combine(_dir, "pid")}");
+
+        var alert = await AwaitAlertAsync(prober, a => a.GetProperty("distinctTargets").GetInt32() >= 60);
+        Assert.Equal("port-sweep", alert.GetProperty("type").GetString());
+        Assert.Equal(60, alert.GetProperty("distinctTargets").GetInt32());
+        Assert.EndsWith("(sampled 1 in 2)", alert.GetProperty("title").GetString(), StringComparison.Ordinal);
+        Assert.Equal("1 in 2", alert.GetProperty("evidence").GetProperty("sampled").GetString());
+    }
+
+    [Theory]
     [InlineData("9")]
     [InlineData("10")]
     public async Task Decoded_records_match_nfcapd_record_for_record(string version)

@@ -20,7 +20,9 @@ internal static class SweepCapture
     public static string TargetOf(int i, bool ipv6 = false) => ipv6 ? $"2001:db8:100::{i + 1:x}" : $"198.51.100.{i + 1}";
 
     /// <summary>With an IPv6 <paramref name="prober"/>, every address is IPv6 (documentation prefix 2001:db8::/32, public to the detectors).</summary>
-    public static void Write(string path, string prober, DateTimeOffset start)
+    /// <param name="targets">How many addresses the sweep probes (at most 254).</param>
+    /// <param name="refusals">Whether every second target answers with RST|ACK (else every probe goes unanswered).</param>
+    public static void Write(string path, string prober, DateTimeOffset start, int targets = SweepTargets, bool refusals = true)
     {
         var ipv6 = prober.Contains(':', StringComparison.Ordinal);
         using var file = File.Create(path);
@@ -47,10 +49,10 @@ internal static class SweepCapture
             time = time.AddMilliseconds(10);
         }
 
-        for (var i = 0; i < SweepTargets; i++)
+        for (var i = 0; i < targets; i++)
         {
             Emit(Tcp(prober, (ushort)(40_000 + i), TargetOf(i, ipv6), SweepPort, syn: true));
-            if (i % 2 == 0)
+            if (refusals && i % 2 == 0)
             {
                 Emit(Tcp(TargetOf(i, ipv6), SweepPort, prober, (ushort)(40_000 + i), rst: true, ack: true));
             }
