@@ -23,6 +23,8 @@ public static class SiloApp
         app.UseStatusCodePages();
         app.MapIngestApi();
         app.MapAlertsApi();
+        app.MapAlertWorkflowApi();
+        app.MapSilencesApi();
         app.MapAlertPages();
         app.MapWorkloadsApi();
         app.MapHealthApi();
