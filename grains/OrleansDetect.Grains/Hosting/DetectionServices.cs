@@ -19,7 +19,8 @@ public static class DetectionServices
         services.AddSingleton<IValidateOptions<ConsoleOptions>, ConsoleOptionsValidator>();
         services.TryAddSingleton<AlertLinks>();
         services.TryAddSingleton<Alerts.Silences.SilenceCache>();
-        services.AddHostedService<Alerts.Silences.SilenceRefresh>();
+        services.TryAddSingleton<Alerts.Silences.SilenceRefresh>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Alerts.Silences.SilenceRefresh>());
         services.AddSlackSink();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertSinkRoute, FeedSinkRoute>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertSinkRoute, SlackSinkRoute>());

@@ -24,6 +24,9 @@ public sealed partial class WorkloadGrain(
     private WorkloadDetection _detection = null!;
     private long _writtenChanges;
 
+    // What the workload registry was last told this activation (null: not yet registered).
+    private bool? _registeredLearned;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _detection = new WorkloadDetection(this.GetPrimaryKeyString(), settings);
@@ -57,19 +60,44 @@ public sealed partial class WorkloadGrain(
         }
 
         var rejected = outcome.Late + outcome.Future;
-        if (_findings.Count == 0) return new WorkloadIngestResult(outcome.Accepted, rejected, 0);
+        var registration = Register();
+        if (_findings.Count == 0)
+        {
+            await registration;
+            return new WorkloadIngestResult(outcome.Accepted, rejected, 0);
+        }
 
-        var reports = new Task[_findings.Count];
-        for (var i = 0; i < reports.Length; i++)
+        var reports = new Task[_findings.Count + 1];
+        reports[^1] = registration;
+        for (var i = 0; i < reports.Length - 1; i++)
         {
             reports[i] = GrainFactory.GetGrain<IAlertGrain>(AlertIds.GrainKey(_findings[i].Key)).Report(_findings[i]);
         }
 
         await Task.WhenAll(reports);
-        return new WorkloadIngestResult(outcome.Accepted, rejected, reports.Length);
+        return new WorkloadIngestResult(outcome.Accepted, rejected, reports.Length - 1);
     }
 
     public Task<WorkloadView> GetView() => Task.FromResult(_detection.View());
+
+    /// <summary>
+    /// Tells the workload registry this workload exists, once an activation, and again when its learning state
+    /// changes. A registry that cannot be reached costs nothing but a retry with the next batch.
+    /// </summary>
+    private async Task Register()
+    {
+        var learned = _detection.Baseline.IsLearned;
+        if (_registeredLearned == learned) return;
+        try
+        {
+            await WorkloadRegistry.For(GrainFactory, this.GetPrimaryKeyString()).Register(this.GetPrimaryKeyString(), learned);
+            _registeredLearned = learned;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRegisterFailed(logger, ex.GetType().Name);
+        }
+    }
 
     private async Task WriteBaselineIfChanged()
     {
@@ -80,6 +108,9 @@ public sealed partial class WorkloadGrain(
         _writtenChanges = changes;
         DetectTelemetry.BaselineWrites.Add(1);
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not register with the workload registry ({ErrorType}); will retry with the next batch")]
+    private static partial void LogRegisterFailed(ILogger logger, string errorType);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected {Count} events stamped more than {MaxClockSkew} ahead of the silo clock")]
     private static partial void LogFutureEvents(ILogger logger, int count, TimeSpan maxClockSkew);

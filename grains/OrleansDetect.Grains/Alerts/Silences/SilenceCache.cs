@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace OrleansDetect.Grains.Alerts.Silences;
@@ -42,15 +41,40 @@ public sealed class SilenceCache
     private sealed record Snapshot(long Version, SilenceMatcher[] Matchers);
 }
 
-/// <summary>Refreshes this silo's <see cref="SilenceCache"/> from the registry every second.</summary>
-public sealed partial class SilenceRefresh(IGrainFactory grains, SilenceCache cache, TimeProvider time, ILogger<SilenceRefresh> logger) : BackgroundService
+/// <summary>
+/// Refreshes this silo's <see cref="SilenceCache"/> from the registry every second, from the moment the silo is active
+/// until it begins to stop (so it never calls a grain while the runtime starts or shuts down).
+/// </summary>
+public sealed partial class SilenceRefresh(IGrainFactory grains, SilenceCache cache, TimeProvider time, ILogger<SilenceRefresh> logger)
+    : ILifecycleParticipant<ISiloLifecycle>
 {
     /// <summary>How stale a silo's copy can be: a silence made on another silo applies here within this.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _loop = Task.CompletedTask;
+
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+        ArgumentNullException.ThrowIfNull(lifecycle);
+        lifecycle.Subscribe(nameof(SilenceRefresh), ServiceLifecycleStage.Active, Start, Stop);
+    }
+
+    private Task Start(CancellationToken cancellationToken)
+    {
+        _loop = Task.Run(() => Run(_stopping.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    private async Task Stop(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task Run(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, time);
         var failures = 0;
@@ -66,7 +90,7 @@ public sealed partial class SilenceRefresh(IGrainFactory grains, SilenceCache ca
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                // While the silo starts or the registry moves after a silo loss; the last copy keeps applying.
+                // While the registry moves after a silo loss; the last copy keeps applying.
                 if (++failures == 30) LogStale(logger, ex.GetType().Name);
             }
         }
