@@ -8,7 +8,7 @@ using OrleansDetect.Ingest;
 
 namespace OrleansDetect.Client;
 
-/// <summary>The <c>orleansdetect</c> command line: send, demo, load.</summary>
+/// <summary>The <c>orleansdetect</c> command line: send, demo, load, alerts, silence.</summary>
 internal static class ClientCommandLine
 {
     public const string ApiKeyVariable = "ORLEANSDETECT_API_KEY";
@@ -70,6 +70,8 @@ internal static class ClientCommandLine
         root.Subcommands.Add(CreateSendCommand(output, error));
         root.Subcommands.Add(CreateDemoCommand(output, error));
         root.Subcommands.Add(CreateLoadCommand(output, error));
+        root.Subcommands.Add(Alerts.AlertCommands.CreateAlerts(output, error));
+        root.Subcommands.Add(Alerts.AlertCommands.CreateSilence(output, error));
         return root;
     }
 
