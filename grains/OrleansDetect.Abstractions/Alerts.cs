@@ -54,6 +54,9 @@ public sealed record AlertRecord
     /// <summary>The window's counts at each detection, by event time, bounded (the console's timeline plot).</summary>
     [Id(23)] public TimelinePoint[]? Timeline { get; init; }
 
+    /// <summary>The trace of the detection that opened or last escalated it, when tracing is on (W3C trace id, hex).</summary>
+    [Id(24)] public string? TraceId { get; init; }
+
     public string Type => Evidence.Type;
     public string Workload => Evidence.Workload;
 

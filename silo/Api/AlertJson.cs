@@ -34,7 +34,8 @@ public sealed record AlertJson(
     AlertActionJson? Resolved,
     string? SilenceId,
     TimelinePointJson[] Timeline,
-    string Subject)
+    string Subject,
+    string? TraceId)
 {
     /// <remarks>
     /// Text we did not write is made safe (<see cref="SafeText"/>): JSON escapes control characters itself, but an
@@ -54,7 +55,8 @@ public sealed record AlertJson(
             e.Evidence?.ToDictionary(p => SafeText.Clean(p.Key), p => SafeText.Clean(p.Value)),
             a.State, AlertActionJson.From(a.Acknowledged), AlertActionJson.From(a.Resolved), a.SilenceId,
             Array.ConvertAll(a.Timeline ?? [], TimelinePointJson.From),
-            e.Key.Subject.Kind == AlertSubjectKind.Workload ? "workload" : "fleet");
+            e.Key.Subject.Kind == AlertSubjectKind.Workload ? "workload" : "fleet",
+            a.TraceId);
     }
 }
 

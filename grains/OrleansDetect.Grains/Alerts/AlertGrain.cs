@@ -120,6 +120,7 @@ public sealed partial class AlertGrain(
                 Evidence = detection,
                 SilenceId = silenceId,
                 Timeline = [point],
+                TraceId = span?.TraceId.ToHexString(),
             };
             notify = silenceId is null;
             LogOpened(logger, current.Id, detection.Type, detection.Severity, detection.Workload);
@@ -141,6 +142,7 @@ public sealed partial class AlertGrain(
                 Evidence = merged,
                 SilenceId = silenceId,
                 Timeline = AlertTimeline.Add(current.Timeline, point),
+                TraceId = notify && span is not null ? span.TraceId.ToHexString() : current.TraceId,
             };
             if (notify) LogEscalated(logger, current.Id, merged.Severity);
         }

@@ -135,7 +135,7 @@ public static class AlertText
     public static string Iso(long unixMs) => Iso(DateTimeOffset.FromUnixTimeMilliseconds(unixMs));
 
     /// <summary>"200", or "at least 200" when the window stopped counting at its cap.</summary>
-    internal static string CountText(Finding d)
+    public static string CountText(Finding d)
     {
         var count = d.DistinctTargets.ToString(CultureInfo.InvariantCulture);
         return d.Saturated ? $"at least {count}" : count;
