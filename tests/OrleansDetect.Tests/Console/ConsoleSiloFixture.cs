@@ -73,9 +73,16 @@ public sealed class ConsoleSiloFixture : SiloFixture
     }
 
     /// <summary>A public sweep of <paramref name="count"/> addresses on <paramref name="port"/> from <paramref name="workload"/>, and its alert once listed.</summary>
-    public async Task<JsonElement> Sweep(string workload, int count, DateTimeOffset start, int port = 22, Func<JsonElement, bool>? until = null)
+    /// <remarks>Targets are 198.18.x.y numbered from <paramref name="offset"/>, a second apart from <paramref name="start"/>.</remarks>
+    public async Task<JsonElement> Sweep(string workload, int count, DateTimeOffset start, int port = 22, Func<JsonElement, bool>? until = null, int offset = 0)
     {
-        await Ingest(Flows.PublicSweepNdjson(workload, start, count, port));
+        var lines = new StringBuilder();
+        for (var i = offset; i < offset + count; i++)
+        {
+            lines.Append(Flows.NdjsonLine(workload, start.AddSeconds(i - offset), "10.0.0.5", $"198.18.{i / 250}.{i % 250 + 1}", port)).Append('\n');
+        }
+
+        await Ingest(lines.ToString());
         var listed = await Eventually.Until(
             async () => await Reader.GetFromJsonAsync<JsonElement[]>($"api/v1/alerts?workload={Uri.EscapeDataString(workload)}") ?? [],
             alerts => alerts.Length > 0 && (until is null || until(alerts[0])));
