@@ -9,7 +9,7 @@ using Spectre.Console;
 
 namespace OrleansDetect.Client;
 
-/// <summary>The <c>orleansdetect</c> command line: send, demo, load.</summary>
+/// <summary>The <c>orleansdetect</c> command line: send, demo, load, alerts, silence.</summary>
 internal static class ClientCommandLine
 {
     public const string ApiKeyVariable = "ORLEANSDETECT_API_KEY";
@@ -73,6 +73,8 @@ internal static class ClientCommandLine
         root.Subcommands.Add(CreateSendCommand(output, error, terminal, standardInput ?? Console.OpenStandardInput));
         root.Subcommands.Add(CreateDemoCommand(output, error));
         root.Subcommands.Add(CreateLoadCommand(output, error));
+        root.Subcommands.Add(Alerts.AlertCommands.CreateAlerts(output, error));
+        root.Subcommands.Add(Alerts.AlertCommands.CreateSilence(output, error));
         return root;
     }
 

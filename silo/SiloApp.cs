@@ -16,6 +16,7 @@ public static class SiloApp
         // The content root is the app's directory, so appsettings.json is found from any working directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.AddOrleansDetectSilo();
+        builder.Services.AddOrleansDetectOpenApi();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -23,11 +24,14 @@ public static class SiloApp
         app.UseStatusCodePages();
         app.MapIngestApi();
         app.MapAlertsApi();
+        app.MapAlertWorkflowApi();
+        app.MapSilencesApi();
         app.MapAlertPages();
         app.MapWorkloadsApi();
         app.MapHealthApi();
         app.MapDashboardApi();
         app.MapCollectorApi();
+        app.MapOpenApi().RequireKey(KeyRole.Read, browser: true);
         return app;
     }
 

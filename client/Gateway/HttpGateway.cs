@@ -20,6 +20,9 @@ internal sealed class HttpGateway : IIngestTarget
     private static readonly MediaTypeHeaderValue Ndjson = new("application/x-ndjson");
 
     private readonly GatewaySettings _settings;
+
+    /// <summary>Where and with which key it talks (the alert commands reuse them).</summary>
+    public GatewaySettings Settings => _settings;
     private readonly HttpClient _http;
     private int _next = -1;
 

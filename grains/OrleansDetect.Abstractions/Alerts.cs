@@ -42,6 +42,24 @@ public sealed record AlertRecord
     /// <summary>The latest evidence (targets accumulate across updates).</summary>
     [Id(10)] public required Finding Evidence { get; init; }
 
+    /// <summary>Who acknowledged it: it still escalates, and says it was acknowledged.</summary>
+    [Id(20)] public AlertAction? Acknowledged { get; init; }
+
+    /// <summary>Who resolved (closed) it: the key's next detection opens a new alert.</summary>
+    [Id(21)] public AlertAction? Resolved { get; init; }
+
+    /// <summary>The silence that matched its latest update: it notifies no one and stays out of RSS.</summary>
+    [Id(22)] public string? SilenceId { get; init; }
+
+    /// <summary>The window's counts at each detection, by event time, bounded (the console's timeline plot).</summary>
+    [Id(23)] public TimelinePoint[]? Timeline { get; init; }
+
+    /// <summary>The trace of the detection that opened or last escalated it, when tracing is on (W3C trace id, hex).</summary>
+    [Id(24)] public string? TraceId { get; init; }
+
     public string Type => Evidence.Type;
     public string Workload => Evidence.Workload;
+
+    /// <summary>One of <see cref="AlertStates"/>.</summary>
+    public string State => AlertStates.Of(this);
 }

@@ -18,4 +18,10 @@ public interface IAlertGrain : IGrainWithStringKey
 
     /// <summary>Sink <paramref name="sink"/> confirms it made <paramref name="version"/> of an alert durable.</summary>
     Task Confirm(string alertId, string sink, int version);
+
+    /// <summary>Records who acknowledged the alert (persisted, delivered to the feed); it keeps escalating.</summary>
+    Task<WorkflowResult> Acknowledge(string alertId, AlertAction action);
+
+    /// <summary>Closes the alert (persisted, delivered to the feed): the key's next detection opens a new one.</summary>
+    Task<WorkflowResult> Resolve(string alertId, AlertAction action);
 }

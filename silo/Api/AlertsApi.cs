@@ -21,8 +21,10 @@ public static class AlertsApi
     }
 
     internal static async Task<IResult> GetAlerts(
-        HttpContext http, RecentAlerts recentAlerts, IOptions<AlertOptions> options, int? limit, string? workload, string? type, string? severity)
+        HttpContext http, RecentAlerts recentAlerts, IOptions<AlertOptions> options, int? limit, string? workload, string? type, string? severity,
+        string? state = null)
     {
+        if (AlertFilters.Invalid(severity, state, type) is { } invalid) return invalid;
         var (recent, _) = await recentAlerts.ReadAsync(http.RequestAborted);
         if (recent is null) return RecentAlerts.Unavailable(http, "The alert list");
         var max = Math.Clamp(limit ?? 100, 1, options.Value.FeedSize);
@@ -30,6 +32,7 @@ public static class AlertsApi
             .Where(a => workload is null || string.Equals(a.Workload, workload, StringComparison.Ordinal))
             .Where(a => type is null || string.Equals(a.Type, type, StringComparison.OrdinalIgnoreCase))
             .Where(a => severity is null || string.Equals(a.Severity.Name(), severity, StringComparison.OrdinalIgnoreCase))
+            .Where(a => state is null || string.Equals(a.State, state, StringComparison.OrdinalIgnoreCase))
             .Take(max)
             .Select(AlertJson.From)
             .ToArray();
@@ -48,7 +51,8 @@ public static class AlertsApi
         var (recent, _) = await recentAlerts.ReadAsync(http.RequestAborted);
         if (recent is null) return RecentAlerts.Unavailable(http, "The alert feed");
         // Links from configuration, never from the Host header a client chose.
-        return TypedResults.Text(AlertRssFeed.Render(recent, links.Base), AlertRssFeed.ContentType);
+        // A silenced alert is listed in the API and the console, never published to feed readers.
+        return TypedResults.Text(AlertRssFeed.Render(Array.FindAll(recent, a => a.SilenceId is null), links.Base), AlertRssFeed.ContentType);
     }
 
     /// <summary>One alert from its grain, or the 404/503 answer.</summary>

@@ -16,8 +16,11 @@ public sealed class ApiKeyCheck
 
     private readonly (byte[] Hash, KeyRole Role)[] _keys;
 
-    public ApiKeyCheck(IOptions<IngestOptions> ingest, IOptions<AuthOptions> auth)
+    private readonly TimeProvider _time;
+
+    public ApiKeyCheck(IOptions<IngestOptions> ingest, IOptions<AuthOptions> auth, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _keys = ingest.Value.ApiKeys
             .Where(k => !string.IsNullOrWhiteSpace(k))
             .Select(k => (Hash(k), KeyRole.Ingest))
@@ -41,7 +44,38 @@ public sealed class ApiKeyCheck
         if (header.StartsWith(bearer, StringComparison.OrdinalIgnoreCase)) return Grants(header[bearer.Length..].Trim(), role);
         if (allowBasic && header.StartsWith(basic, StringComparison.OrdinalIgnoreCase)) return Grants(BasicPassword(header[basic.Length..].Trim()), role);
         if (allowToken && request.Query.TryGetValue(TokenParameter, out var token)) return Grants(token.ToString(), role);
+        if (allowBasic && Session(request) is { } session)
+        {
+            // A change asked for with the cookie alone must come from the console's own script (CSRF).
+            var safe = HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method);
+            return (safe || request.Headers.ContainsKey(ConsoleSession.CsrfHeader)) && (session.Role == KeyRole.Admin || session.Role == role);
+        }
+
         return false;
+    }
+
+    /// <summary>The console session the request's cookie carries, if genuine and unexpired.</summary>
+    public (KeyRole Role, string Name)? Session(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return ConsoleSession.Read(request.Cookies[ConsoleSession.CookieName], _keys, _time.GetUtcNow());
+    }
+
+    /// <summary>A session cookie for <paramref name="key"/> when it is a read or admin key; null otherwise.</summary>
+    public string? SignIn(string key, string name)
+    {
+        if (string.IsNullOrWhiteSpace(key)) return null;
+        var presented = Hash(key);
+        string? cookie = null;
+        foreach (var (hash, role) in _keys)
+        {
+            if (CryptographicOperations.FixedTimeEquals(presented, hash) && role is KeyRole.Read or KeyRole.Admin)
+            {
+                cookie ??= ConsoleSession.Issue(hash, role, name, _time.GetUtcNow());
+            }
+        }
+
+        return cookie;
     }
 
     private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key.Trim()));
@@ -82,7 +116,13 @@ public sealed class ApiKeyCheck
 public static class KeyFilters
 {
     /// <summary>401 with the challenges a reader of this endpoint can answer, unless the key's role suffices.</summary>
-    public static TBuilder RequireKey<TBuilder>(this TBuilder builder, KeyRole role, bool browser = false, bool token = false)
+    /// <param name="builder">The endpoints.</param>
+    /// <param name="role">The least role that may use them.</param>
+    /// <param name="browser">Browsers may use them: Basic credentials and the console's session cookie count.</param>
+    /// <param name="token">Feed readers may send the key as <c>?token=</c>.</param>
+    /// <param name="page">A console page: without a key it answers 401 with the sign-in form (and no Basic challenge, which
+    /// would make the browser show its own dialog instead).</param>
+    public static TBuilder RequireKey<TBuilder>(this TBuilder builder, KeyRole role, bool browser = false, bool token = false, bool page = false)
         where TBuilder : IEndpointConventionBuilder =>
         builder.AddEndpointFilter(async (context, next) =>
         {
@@ -90,6 +130,13 @@ public static class KeyFilters
             if (http.RequestServices.GetRequiredService<ApiKeyCheck>().IsAuthorized(http.Request, role, allowBasic: browser, allowToken: token))
             {
                 return await next(context);
+            }
+
+            if (page)
+            {
+                http.Response.Headers.WWWAuthenticate = "Bearer";
+                http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return Api.ConsoleHtml.SignInPage(http, role);
             }
 
             http.Response.Headers.WWWAuthenticate = browser

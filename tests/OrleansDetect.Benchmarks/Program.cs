@@ -22,6 +22,12 @@ public static class Program
             return;
         }
 
+        if (args is ["console-render", _, ..])
+        {
+            ConsoleRender.Run(args);
+            return;
+        }
+
         if (args is ["decoder-loop", ..])
         {
             var bench = new Ingest.FlowDecoderBenchmarks();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OrleansDetect.Grains.Alerts.Silences;
 using OrleansDetect.Grains.Diagnostics;
 using OrleansDetect.Grains.Hosting;
 
@@ -46,6 +47,7 @@ public sealed partial class AlertGrain(
     [PersistentState("alert", StorageNames.Alerts)] IPersistentState<AlertGrainState> state,
     IOptions<AlertOptions> alertOptions,
     IEnumerable<IAlertSinkRoute> sinkRoutes,
+    SilenceCache silences,
     TimeProvider time,
     ILogger<AlertGrain> logger) : Grain, IAlertGrain, IRemindable
 {
@@ -89,8 +91,11 @@ public sealed partial class AlertGrain(
         var now = time.GetUtcNow();
         var seenAt = DateTimeOffset.FromUnixTimeMilliseconds(detection.WindowEndMs);
         var current = state.State.Current;
+        // A silenced detection is still an alert (listed, marked with the silence's id) that notifies no one.
+        var silenceId = silences.Match(detection, now);
+        var point = new TimelinePoint(detection.WindowEndMs, detection.DistinctTargets, detection.FailedAttempts);
         bool notify;
-        if (current is null || seenAt - current.LastSeen > _options.SuppressionInterval)
+        if (current is null || current.Resolved is not null || seenAt - current.LastSeen > _options.SuppressionInterval)
         {
             if (current is not null)
             {
@@ -113,14 +118,18 @@ public sealed partial class AlertGrain(
                 Updates = 1,
                 Version = 1,
                 Evidence = detection,
+                SilenceId = silenceId,
+                Timeline = [point],
+                TraceId = span?.TraceId.ToHexString(),
             };
-            notify = true;
+            notify = silenceId is null;
             LogOpened(logger, current.Id, detection.Type, detection.Severity, detection.Workload);
         }
         else
         {
             var merged = Merge(current.Evidence, detection);
-            notify = merged.Severity > current.Severity;
+            // An escalation notifies, and so does the first update after a silence that kept the alert quiet ended.
+            notify = silenceId is null && (merged.Severity > current.Severity || current.SilenceId is not null);
             current = current with
             {
                 Title = AlertText.Title(merged),
@@ -131,6 +140,9 @@ public sealed partial class AlertGrain(
                 Updates = current.Updates + 1,
                 Version = current.Version + 1,
                 Evidence = merged,
+                SilenceId = silenceId,
+                Timeline = AlertTimeline.Add(current.Timeline, point),
+                TraceId = notify && span is not null ? span.TraceId.ToHexString() : current.TraceId,
             };
             if (notify) LogEscalated(logger, current.Id, merged.Severity);
         }
@@ -152,6 +164,35 @@ public sealed partial class AlertGrain(
     }
 
     public Task<AlertRecord?> Get(string alertId) => Task.FromResult(Find(alertId));
+
+    public Task<WorkflowResult> Acknowledge(string alertId, AlertAction action) =>
+        Step(alertId, alert => alert with { Acknowledged = action });
+
+    public Task<WorkflowResult> Resolve(string alertId, AlertAction action) =>
+        Step(alertId, alert => alert with { Resolved = action });
+
+    /// <summary>
+    /// A workflow step on an open alert: a new version, persisted with what the sinks that take every version (the
+    /// feed) now owe. Notification sinks (Slack) are not told: an acknowledgement is not news to page anyone with.
+    /// </summary>
+    private async Task<WorkflowResult> Step(string alertId, Func<AlertRecord, AlertRecord> change)
+    {
+        var alert = Find(alertId);
+        if (alert is null) return new WorkflowResult(WorkflowStatus.NotFound, null);
+        if (alert.Resolved is not null) return new WorkflowResult(WorkflowStatus.Closed, alert);
+        alert = change(alert) with { Version = alert.Version + 1, UpdatedAt = time.GetUtcNow() };
+        if (state.State.Current?.Id == alertId) state.State.Current = alert;
+        else state.State.History[state.State.History.FindIndex(a => a.Id == alertId)] = alert;
+        foreach (var sink in _sinks)
+        {
+            if (!sink.NotificationsOnly) Owe(sink.Name, alert);
+        }
+
+        await Task.WhenAll(Persist(), EnsureReminder());
+        if (Outbox.Count > 0) DeliverSoon();
+        LogWorkflow(logger, alertId, AlertStates.Of(alert));
+        return new WorkflowResult(WorkflowStatus.Done, alert);
+    }
 
     public async Task Confirm(string alertId, string sink, int version)
     {
@@ -424,6 +465,9 @@ public sealed partial class AlertGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Alert {AlertId} opened: {Type} {Severity} on {Workload}")]
     private static partial void LogOpened(ILogger logger, string alertId, string type, Severity severity, string workload);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Alert {AlertId} is now {State}")]
+    private static partial void LogWorkflow(ILogger logger, string alertId, string state);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Alert {AlertId} escalated to {Severity}")]
     private static partial void LogEscalated(ILogger logger, string alertId, Severity severity);

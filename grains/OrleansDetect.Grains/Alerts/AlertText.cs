@@ -87,8 +87,19 @@ public static class AlertText
             foreach (var (name, value) in extra.OrderBy(e => e.Key, StringComparer.Ordinal)) facts.Add((name, value));
         }
 
+        if (a.Acknowledged is { } acknowledged) facts.Add(("Acknowledged", Audit(acknowledged)));
+        if (a.Resolved is { } resolved) facts.Add(("Resolved", Audit(resolved)));
+        if (a.SilenceId is { } silence) facts.Add(("Silenced by", silence));
         facts.Add(("Alert id", a.Id));
         return facts;
+    }
+
+    /// <summary>"by NAME at TIME: note".</summary>
+    public static string Audit(AlertAction action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        var text = $"by {action.By} at {Iso(action.At)}";
+        return string.IsNullOrWhiteSpace(action.Note) ? text : $"{text}: {action.Note}";
     }
 
     /// <summary>Plain text, one fact a line, under the title.</summary>
@@ -124,7 +135,7 @@ public static class AlertText
     public static string Iso(long unixMs) => Iso(DateTimeOffset.FromUnixTimeMilliseconds(unixMs));
 
     /// <summary>"200", or "at least 200" when the window stopped counting at its cap.</summary>
-    internal static string CountText(Finding d)
+    public static string CountText(Finding d)
     {
         var count = d.DistinctTargets.ToString(CultureInfo.InvariantCulture);
         return d.Saturated ? $"at least {count}" : count;

@@ -18,6 +18,9 @@ public static class DetectionServices
         services.AddOptions<ConsoleOptions>().BindConfiguration(ConsoleOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ConsoleOptions>, ConsoleOptionsValidator>();
         services.TryAddSingleton<AlertLinks>();
+        services.TryAddSingleton<Alerts.Silences.SilenceCache>();
+        services.TryAddSingleton<Alerts.Silences.SilenceRefresh>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Alerts.Silences.SilenceRefresh>());
         services.AddSlackSink();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertSinkRoute, FeedSinkRoute>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertSinkRoute, SlackSinkRoute>());

@@ -33,6 +33,9 @@ public sealed partial class WorkloadGrain(
     private long _writtenChanges;
     private long _checkpointedEvents;
 
+    // What the workload registry was last told this activation (null: not yet registered).
+    private bool? _registeredLearned;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _detection = new WorkloadDetection(this.GetPrimaryKeyString(), settings);
@@ -89,10 +92,15 @@ public sealed partial class WorkloadGrain(
 
         // The events are observed from here on, whatever happens to the reports: remember the key now.
         if (!key.IsNone) _recentBatches.Remember(key, nowMs, result);
-        if (_findings.Count == 0) return result;
+        var registration = Register();
+        if (_findings.Count == 0)
+        {
+            await registration;
+            return result;
+        }
 
         _unreported.AddRange(_findings);
-        await ReportUnreported();
+        await Task.WhenAll(ReportUnreported(), registration);
         return result;
     }
 
@@ -121,6 +129,25 @@ public sealed partial class WorkloadGrain(
     }
 
     public Task<WorkloadView> GetView() => Task.FromResult(_detection.View());
+
+    /// <summary>
+    /// Tells the workload registry this workload exists, once an activation, and again when its learning state
+    /// changes. A registry that cannot be reached costs nothing but a retry with the next batch.
+    /// </summary>
+    private async Task Register()
+    {
+        var learned = _detection.Baseline.IsLearned;
+        if (_registeredLearned == learned) return;
+        try
+        {
+            await WorkloadRegistry.For(GrainFactory, this.GetPrimaryKeyString()).Register(this.GetPrimaryKeyString(), learned);
+            _registeredLearned = learned;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRegisterFailed(logger, ex.GetType().Name);
+        }
+    }
 
     private async Task WriteBaselineIfChanged()
     {
@@ -176,6 +203,9 @@ public sealed partial class WorkloadGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workload {Workload}: {Reason}; its windows start empty")]
     private static partial void LogUnreadableCheckpoint(ILogger logger, string workload, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not register with the workload registry ({ErrorType}); will retry with the next batch")]
+    private static partial void LogRegisterFailed(ILogger logger, string errorType);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected {Count} events stamped more than {MaxClockSkew} ahead of the silo clock")]
     private static partial void LogFutureEvents(ILogger logger, int count, TimeSpan maxClockSkew);

@@ -74,7 +74,26 @@ public static class SlackMessageBuilder
             blocks.Add(Section(":hourglass_flowing_sand: Raised *during learning*: judged on static thresholds while this workload's baseline is still being learned."));
         }
 
+        if (alert.Acknowledged is { } acknowledged)
+        {
+            blocks.Add(Section(Escape($":eyes: Acknowledged {AlertText.Audit(acknowledged)}; still escalating.")));
+        }
+
         blocks.Add(Section($"<{link.AbsoluteUri}|Open the alert>"));
+        blocks.Add(new JsonObject
+        {
+            ["type"] = "actions",
+            ["elements"] = new JsonArray
+            {
+                new JsonObject
+                {
+                    ["type"] = "button",
+                    ["text"] = new JsonObject { ["type"] = "plain_text", ["text"] = "Open" },
+                    ["url"] = link.AbsoluteUri,
+                    ["action_id"] = "open-alert",
+                },
+            },
+        });
 
         var context = new StringBuilder();
         if (d.Mitre.Length > 0)
