@@ -9,6 +9,12 @@ public static class DetectionTypes
 
     /// <summary>A workload's failed probes outgrew what its windows track: entries were dropped, evasion suspected.</summary>
     public const string TrackingCapacity = "tracking-capacity";
+
+    /// <summary>A sweep too spread out for the windows, caught by the idle-expiry tracker (<c>Detection:Slow</c>).</summary>
+    public const string SlowPortSweep = "slow-port-sweep";
+
+    /// <summary>A port scan too spread out for the window, caught by the idle-expiry tracker.</summary>
+    public const string SlowPortScan = "slow-port-scan";
 }
 
 /// <summary>Where a sweep's targets live, as alert keys spell it.</summary>

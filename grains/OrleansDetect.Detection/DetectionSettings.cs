@@ -10,6 +10,8 @@ public sealed record DetectionSettings
 
     public PortScanOptions Scan { get; init; } = new();
 
+    public SlowProbeOptions Slow { get; init; } = new();
+
     public BaselineOptions Baseline { get; init; } = new();
 
     public EncryptedDnsOptions EncryptedDns { get; init; } = new();

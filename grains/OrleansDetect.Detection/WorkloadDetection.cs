@@ -62,8 +62,8 @@ public sealed class WorkloadDetection
         var subject = AlertSubject.Workload(workload);
         _clock = new EventClock(settings.Clock.AllowedLateness);
         _baseline = new WorkloadBaseline(settings.Baseline);
-        _sweeps = new PortSweepDetector(settings.Sweep, settings.Scope, subject, _baseline);
-        _scans = new PortScanDetector(settings.Scan, settings.Scope, subject);
+        _sweeps = new PortSweepDetector(settings.Sweep, settings.Scope, subject, _baseline, settings.Slow);
+        _scans = new PortScanDetector(settings.Scan, settings.Scope, subject, settings.Slow);
         _dns = new EncryptedDnsDetector(settings.EncryptedDns, settings.Resolvers, _baseline, subject);
         _suppressed = settings.Suppression.Count == 0 ? [] : new long[settings.Suppression.Count];
     }
@@ -80,6 +80,9 @@ public sealed class WorkloadDetection
 
     /// <summary>Window entries the sweep and scan detectors hold (each bounded by its options).</summary>
     public int TrackedWindowEntries => _sweeps.TrackedTargets + _scans.TrackedPorts;
+
+    /// <summary>Targets the slow sweep and scan trackers hold (each bounded by <see cref="SlowProbeOptions.MaxTrackedTargets"/>).</summary>
+    public int TrackedSlowEntries => _sweeps.TrackedSlowTargets + _scans.TrackedSlowPorts;
 
     /// <summary>Runs a batch through the workload's clock and detectors; findings wait for <see cref="Collect"/>.</summary>
     /// <param name="latestAllowedMs">Events stamped after this (Unix ms) are rejected: one bogus timestamp must not drag the clock into the future.</param>

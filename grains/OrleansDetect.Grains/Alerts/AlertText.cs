@@ -30,7 +30,7 @@ public static class AlertText
         MitreName(techniqueId) is { } name ? $"{techniqueId} {name}" : techniqueId;
 
     /// <summary>What the key's target-or-scope text is called: a scan's "Target", otherwise "Scope".</summary>
-    public static string TargetLabel(Finding d) => d.Type == DetectionTypes.PortScan ? "Target" : "Scope";
+    public static string TargetLabel(Finding d) => d.Type is DetectionTypes.PortScan or DetectionTypes.SlowPortScan ? "Target" : "Scope";
 
     /// <summary>The title, with "(sampled 1 in N)" when the counts come from sampled flows.</summary>
     public static string Title(Finding d) =>
@@ -46,6 +46,10 @@ public static class AlertText
                 $"Port sweep: {d.Workload} probed {key.PortLabel} on {targets} {key.TargetOrScope} addresses",
             DetectionTypes.PortScan =>
                 $"Port scan: {d.Workload} probed {targets} {key.Protocol.Name()} ports on {key.TargetOrScope}",
+            DetectionTypes.SlowPortSweep =>
+                $"Slow port sweep: {d.Workload} probed {key.PortLabel} on {targets} {key.TargetOrScope} addresses over {Span(d)}",
+            DetectionTypes.SlowPortScan =>
+                $"Slow port scan: {d.Workload} probed {targets} {key.Protocol.Name()} ports on {key.TargetOrScope} over {Span(d)}",
             DetectionTypes.UnusualEncryptedDns => EncryptedDnsTitle(d),
             DetectionTypes.TrackingCapacity =>
                 $"Tracking capacity exceeded: {d.Workload} probed more distinct targets than the {key.TargetOrScope} windows track ({d.FailedAttempts} entries dropped; evasion suspected)",
@@ -128,6 +132,15 @@ public static class AlertText
     {
         var count = d.DistinctTargets.ToString(CultureInfo.InvariantCulture);
         return d.Saturated ? $"at least {count}" : count;
+    }
+
+    /// <summary>"42 min" (or "3 h 5 min"): how long a slow finding's set has been open.</summary>
+    private static string Span(Finding d)
+    {
+        var span = TimeSpan.FromMilliseconds(Math.Max(0, d.WindowEndMs - d.WindowStartMs));
+        return span.TotalHours >= 1
+            ? string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalHours} h {span.Minutes} min")
+            : string.Create(CultureInfo.InvariantCulture, $"{Math.Max(1, (int)span.TotalMinutes)} min");
     }
 
     private static string EncryptedDnsTitle(Finding d)
