@@ -15,6 +15,9 @@ public static class DetectionTypes
 
     /// <summary>A port scan too spread out for the window, caught by the idle-expiry tracker.</summary>
     public const string SlowPortScan = "slow-port-scan";
+
+    /// <summary>A sweep followed by a port scan of hosts that answered it (one workload).</summary>
+    public const string ReconChain = "recon-chain";
 }
 
 /// <summary>Where a sweep's targets live, as alert keys spell it.</summary>

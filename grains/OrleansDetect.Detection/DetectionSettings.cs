@@ -12,6 +12,8 @@ public sealed record DetectionSettings
 
     public SlowProbeOptions Slow { get; init; } = new();
 
+    public ReconChainOptions ReconChain { get; init; } = new();
+
     public BaselineOptions Baseline { get; init; } = new();
 
     public EncryptedDnsOptions EncryptedDns { get; init; } = new();

@@ -42,6 +42,7 @@ public sealed class WorkloadDetection
     private readonly PortSweepDetector _sweeps;
     private readonly PortScanDetector _scans;
     private readonly EncryptedDnsDetector _dns;
+    private readonly ReconChainDetector _chains;
     // Scratch for one synchronous Observe/Collect call, shared per thread so a million idle workloads do not hold
     // a million scratch lists.
     [ThreadStatic] private static List<FanOutSample>? t_samples;
@@ -65,6 +66,7 @@ public sealed class WorkloadDetection
         _sweeps = new PortSweepDetector(settings.Sweep, settings.Scope, subject, _baseline, settings.Slow);
         _scans = new PortScanDetector(settings.Scan, settings.Scope, subject, settings.Slow);
         _dns = new EncryptedDnsDetector(settings.EncryptedDns, settings.Resolvers, _baseline, subject);
+        _chains = new ReconChainDetector(settings.ReconChain, subject);
         _suppressed = settings.Suppression.Count == 0 ? [] : new long[settings.Suppression.Count];
     }
 
@@ -113,6 +115,7 @@ public sealed class WorkloadDetection
             _sweeps.Observe(in e, watermarkMs);
             _scans.Observe(in e, watermarkMs);
             _dns.Observe(in e);
+            _chains.Observe(in e);
             if (e.TimeMs < _firstEventMs) _firstEventMs = e.TimeMs;
             if (e.TimeMs > _lastEventMs) _lastEventMs = e.TimeMs;
         }
@@ -137,6 +140,7 @@ public sealed class WorkloadDetection
         _sweeps.Collect(_clock.WatermarkMs, duringLearning, found);
         _scans.Collect(_clock.WatermarkMs, duringLearning, found);
         _dns.Collect(found);
+        _chains.Collect(found, _clock.WatermarkMs, duringLearning);
         foreach (var finding in found)
         {
             var rule = _settings.Suppression.Match(finding);

@@ -153,6 +153,8 @@ public sealed partial class AlertGrain(
 
     public Task<AlertRecord?> Get(string alertId) => Task.FromResult(Find(alertId));
 
+    public Task<AlertRecord?> GetCurrent() => Task.FromResult(state.State.Current);
+
     public async Task Confirm(string alertId, string sink, int version)
     {
         var at = Outbox.FindIndex(p => p.Sink == sink && p.AlertId == alertId);

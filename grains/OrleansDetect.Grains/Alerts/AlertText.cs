@@ -50,6 +50,8 @@ public static class AlertText
                 $"Slow port sweep: {d.Workload} probed {key.PortLabel} on {targets} {key.TargetOrScope} addresses over {Span(d)}",
             DetectionTypes.SlowPortScan =>
                 $"Slow port scan: {d.Workload} probed {targets} {key.Protocol.Name()} ports on {key.TargetOrScope} over {Span(d)}",
+            DetectionTypes.ReconChain =>
+                $"Sweep followed by scan: {d.Workload} swept {key.PortLabel} ({key.TargetOrScope}), then scanned {Hosts(d)} that answered it: {string.Join(", ", d.SampleTargets)}",
             DetectionTypes.UnusualEncryptedDns => EncryptedDnsTitle(d),
             DetectionTypes.TrackingCapacity =>
                 $"Tracking capacity exceeded: {d.Workload} probed more distinct targets than the {key.TargetOrScope} windows track ({d.FailedAttempts} entries dropped; evasion suspected)",
@@ -85,6 +87,7 @@ public static class AlertText
         facts.Add(("Updates", a.Updates.ToString(CultureInfo.InvariantCulture)));
         facts.Add(("First seen", Iso(a.FirstSeen)));
         facts.Add(("Last seen", Iso(a.LastSeen)));
+        if (d.RelatedAlertIds is { Length: > 0 } related) facts.Add(("Related alerts", string.Join(", ", related)));
         if (d.Mitre.Length > 0) facts.Add(("MITRE ATT&CK", string.Join("; ", d.Mitre.Select(MitreLabel))));
         if (d.Evidence is { Count: > 0 } extra)
         {
@@ -133,6 +136,8 @@ public static class AlertText
         var count = d.DistinctTargets.ToString(CultureInfo.InvariantCulture);
         return d.Saturated ? $"at least {count}" : count;
     }
+
+    private static string Hosts(Finding d) => d.DistinctTargets == 1 ? "1 host" : string.Create(CultureInfo.InvariantCulture, $"{d.DistinctTargets} hosts");
 
     /// <summary>"42 min" (or "3 h 5 min"): how long a slow finding's set has been open.</summary>
     private static string Span(Finding d)

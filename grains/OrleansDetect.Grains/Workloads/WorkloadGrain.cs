@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using OrleansDetect.Detection;
+using OrleansDetect.Grains.Alerts;
 using OrleansDetect.Grains.Diagnostics;
 using OrleansDetect.Grains.Hosting;
 
@@ -59,14 +60,9 @@ public sealed partial class WorkloadGrain(
         var rejected = outcome.Late + outcome.Future;
         if (_findings.Count == 0) return new WorkloadIngestResult(outcome.Accepted, rejected, 0);
 
-        var reports = new Task[_findings.Count];
-        for (var i = 0; i < reports.Length; i++)
-        {
-            reports[i] = GrainFactory.GetGrain<IAlertGrain>(AlertIds.GrainKey(_findings[i].Key)).Report(_findings[i]);
-        }
-
-        await Task.WhenAll(reports);
-        return new WorkloadIngestResult(outcome.Accepted, rejected, reports.Length);
+        // Findings that link other alerts (recon chains) go last, naming the ids of the alerts they link.
+        var reported = await RelatedAlerts.ReportAll(GrainFactory, _findings);
+        return new WorkloadIngestResult(outcome.Accepted, rejected, reported);
     }
 
     public Task<WorkloadView> GetView() => Task.FromResult(_detection.View());
