@@ -18,6 +18,12 @@ public static class DetectionTypes
 
     /// <summary>A sweep followed by a port scan of hosts that answered it (one workload).</summary>
     public const string ReconChain = "recon-chain";
+
+    /// <summary>Several workloads sweeping the same protocol/port within one window (subject: the port).</summary>
+    public const string FleetSweep = "fleet-sweep";
+
+    /// <summary>Several workloads each probing a few ports of one destination that add up to a port scan (subject: the destination).</summary>
+    public const string DistributedScan = "distributed-scan";
 }
 
 /// <summary>Where a sweep's targets live, as alert keys spell it.</summary>

@@ -6,7 +6,7 @@ namespace OrleansDetect.Detection;
 public static class DetectionServiceCollectionExtensions
 {
     /// <summary>
-    /// Binds <c>Detection:*</c> (internal networks, port sweep, port scan, slow probes, recon chains, baseline, encrypted DNS, event clock, suppression rules), validates it when the host starts so bad
+    /// Binds <c>Detection:*</c> (internal networks, port sweep, port scan, slow probes, recon chains, fleet, baseline, encrypted DNS, event clock, suppression rules), validates it when the host starts so bad
     /// settings stop the silo with a message naming the key, and registers the <see cref="DetectionSettings"/> built from them.
     /// Detectors themselves are per workload: each workload grain builds a <see cref="WorkloadDetection"/> from the
     /// <see cref="DetectionSettings"/> registered here.
@@ -23,6 +23,8 @@ public static class DetectionServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<SlowProbeOptions>, SlowProbeOptionsValidator>();
         services.AddOptions<ReconChainOptions>().BindConfiguration(ReconChainOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ReconChainOptions>, ReconChainOptionsValidator>();
+        services.AddOptions<FleetOptions>().BindConfiguration(FleetOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<FleetOptions>, FleetOptionsValidator>();
 
         services.AddOptions<BaselineOptions>().BindConfiguration(BaselineOptions.SectionName).ValidateOnStart();
         services.AddOptions<EncryptedDnsOptions>().BindConfiguration(EncryptedDnsOptions.SectionName).ValidateOnStart();
@@ -41,6 +43,7 @@ public static class DetectionServiceCollectionExtensions
                 Scan = sp.GetRequiredService<IOptions<PortScanOptions>>().Value,
                 Slow = sp.GetRequiredService<IOptions<SlowProbeOptions>>().Value,
                 ReconChain = sp.GetRequiredService<IOptions<ReconChainOptions>>().Value,
+                Fleet = sp.GetRequiredService<IOptions<FleetOptions>>().Value,
                 Baseline = sp.GetRequiredService<IOptions<BaselineOptions>>().Value,
                 EncryptedDns = encryptedDns,
                 Clock = sp.GetRequiredService<IOptions<EventClockOptions>>().Value,

@@ -14,6 +14,8 @@ public sealed record DetectionSettings
 
     public ReconChainOptions ReconChain { get; init; } = new();
 
+    public FleetOptions Fleet { get; init; } = new();
+
     public BaselineOptions Baseline { get; init; } = new();
 
     public EncryptedDnsOptions EncryptedDns { get; init; } = new();

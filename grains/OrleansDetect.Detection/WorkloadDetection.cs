@@ -43,6 +43,8 @@ public sealed class WorkloadDetection
     private readonly PortScanDetector _scans;
     private readonly EncryptedDnsDetector _dns;
     private readonly ReconChainDetector _chains;
+    private readonly HashSet<ProbeSignal>? _probes;
+    private readonly int _maxProbes;
     // Scratch for one synchronous Observe/Collect call, shared per thread so a million idle workloads do not hold
     // a million scratch lists.
     [ThreadStatic] private static List<FanOutSample>? t_samples;
@@ -67,6 +69,11 @@ public sealed class WorkloadDetection
         _scans = new PortScanDetector(settings.Scan, settings.Scope, subject, settings.Slow);
         _dns = new EncryptedDnsDetector(settings.EncryptedDns, settings.Resolvers, _baseline, subject);
         _chains = new ReconChainDetector(settings.ReconChain, subject);
+        if (settings.Fleet.Enabled)
+        {
+            _probes = [];
+            _maxProbes = settings.Fleet.MaxProbesPerBatch;
+        }
         _suppressed = settings.Suppression.Count == 0 ? [] : new long[settings.Suppression.Count];
     }
 
@@ -116,6 +123,7 @@ public sealed class WorkloadDetection
             _scans.Observe(in e, watermarkMs);
             _dns.Observe(in e);
             _chains.Observe(in e);
+            if (_probes is not null && e.IsFailed && e.Protocol != FlowProtocol.Icmp && _probes.Count < _maxProbes) ObserveProbe(in e);
             if (e.TimeMs < _firstEventMs) _firstEventMs = e.TimeMs;
             if (e.TimeMs > _lastEventMs) _lastEventMs = e.TimeMs;
         }
@@ -155,6 +163,32 @@ public sealed class WorkloadDetection
         }
 
         found.Clear();
+    }
+
+    /// <summary>
+    /// What this workload tells the fleet since the last call: its sweep findings among <paramref name="reported"/> and
+    /// its failed (destination, port) probes, deduplicated (at most <see cref="FleetOptions.MaxProbesPerBatch"/>); null
+    /// when there is nothing to say or fleet detection is off.
+    /// </summary>
+    public ReconSignals? TakeSignals(IReadOnlyList<Finding> reported)
+    {
+        ArgumentNullException.ThrowIfNull(reported);
+        if (_probes is null) return null;
+        SweepSignal[] sweeps = [.. reported.Where(static f => f.Type is DetectionTypes.PortSweep or DetectionTypes.SlowPortSweep)
+            .Select(static f => new SweepSignal(f.Key, f.Severity, f.DistinctTargets, f.WindowEndMs))];
+        if (sweeps.Length == 0 && _probes.Count == 0) return null;
+        // Probes carry the workload's clock at the batch's end: a batch spans seconds, fleet windows minutes.
+        var watermarkMs = _clock.WatermarkMs;
+        var signals = new ReconSignals(_workload, watermarkMs, sweeps, [.. _probes.Select(p => p with { TimeMs = watermarkMs })]);
+        _probes.Clear();
+        return signals;
+    }
+
+    private void ObserveProbe(in FlowEvent e)
+    {
+        // One probe per (destination, port) per batch; stamped when taken.
+        if (_settings.Scope.Classify(e.Dst) == TargetScope.NotATarget) return;
+        _probes!.Add(new ProbeSignal(e.Dst, e.Protocol, e.DstPort, 0));
     }
 
     /// <summary>The persisted form: the baseline and event counters (windows are not persisted).</summary>

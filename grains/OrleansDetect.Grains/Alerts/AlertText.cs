@@ -30,7 +30,7 @@ public static class AlertText
         MitreName(techniqueId) is { } name ? $"{techniqueId} {name}" : techniqueId;
 
     /// <summary>What the key's target-or-scope text is called: a scan's "Target", otherwise "Scope".</summary>
-    public static string TargetLabel(Finding d) => d.Type is DetectionTypes.PortScan or DetectionTypes.SlowPortScan ? "Target" : "Scope";
+    public static string TargetLabel(Finding d) => d.Type is DetectionTypes.PortScan or DetectionTypes.SlowPortScan or DetectionTypes.DistributedScan ? "Target" : "Scope";
 
     /// <summary>The title, with "(sampled 1 in N)" when the counts come from sampled flows.</summary>
     public static string Title(Finding d) =>
@@ -52,6 +52,10 @@ public static class AlertText
                 $"Slow port scan: {d.Workload} probed {targets} {key.Protocol.Name()} ports on {key.TargetOrScope} over {Span(d)}",
             DetectionTypes.ReconChain =>
                 $"Sweep followed by scan: {d.Workload} swept {key.PortLabel} ({key.TargetOrScope}), then scanned {Hosts(d)} that answered it: {string.Join(", ", d.SampleTargets)}",
+            DetectionTypes.FleetSweep =>
+                $"Fleet-wide sweep: {d.DistinctTargets} workloads probed {key.PortLabel}: {Listed(d.SampleTargets, d.DistinctTargets)}",
+            DetectionTypes.DistributedScan =>
+                $"Distributed scan: {Workloads(d)} workloads probed {targets} {key.Protocol.Name()} ports on {key.TargetOrScope}",
             DetectionTypes.UnusualEncryptedDns => EncryptedDnsTitle(d),
             DetectionTypes.TrackingCapacity =>
                 $"Tracking capacity exceeded: {d.Workload} probed more distinct targets than the {key.TargetOrScope} windows track ({d.FailedAttempts} entries dropped; evasion suspected)",
@@ -136,6 +140,12 @@ public static class AlertText
         var count = d.DistinctTargets.ToString(CultureInfo.InvariantCulture);
         return d.Saturated ? $"at least {count}" : count;
     }
+
+    /// <summary>"a, b, c" or "a, b, c and 17 more".</summary>
+    private static string Listed(string[] names, int total) =>
+        total > names.Length ? string.Create(CultureInfo.InvariantCulture, $"{string.Join(", ", names)} and {total - names.Length} more") : string.Join(", ", names);
+
+    private static string Workloads(Finding d) => d.Evidence?.GetValueOrDefault("workload count") ?? "several";
 
     private static string Hosts(Finding d) => d.DistinctTargets == 1 ? "1 host" : string.Create(CultureInfo.InvariantCulture, $"{d.DistinctTargets} hosts");
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using OrleansDetect.Detection;
 using OrleansDetect.Grains.Alerts;
 using OrleansDetect.Grains.Diagnostics;
+using OrleansDetect.Grains.Fleet;
 using OrleansDetect.Grains.Hosting;
 
 namespace OrleansDetect.Grains.Workloads;
@@ -57,6 +58,7 @@ public sealed partial class WorkloadGrain(
             DetectTelemetry.RuleSuppressed(finding.Type, rule);
         }
 
+        ReconSignalForwarder.Forward(GrainFactory, _detection, _findings);
         var rejected = outcome.Late + outcome.Future;
         if (_findings.Count == 0) return new WorkloadIngestResult(outcome.Accepted, rejected, 0);
 
