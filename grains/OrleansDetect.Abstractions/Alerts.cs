@@ -24,6 +24,9 @@ public static class DetectionTypes
 
     /// <summary>Several workloads each probing a few ports of one destination that add up to a port scan (subject: the destination).</summary>
     public const string DistributedScan = "distributed-scan";
+
+    /// <summary>One workload's many sweeps and scans (masscan) folded into one growing incident.</summary>
+    public const string ReconIncident = "recon-incident";
 }
 
 /// <summary>Where a sweep's targets live, as alert keys spell it.</summary>

@@ -16,6 +16,8 @@ public sealed record DetectionSettings
 
     public FleetOptions Fleet { get; init; } = new();
 
+    public IncidentOptions Incident { get; init; } = new();
+
     public BaselineOptions Baseline { get; init; } = new();
 
     public EncryptedDnsOptions EncryptedDns { get; init; } = new();

@@ -45,6 +45,8 @@ public sealed class WorkloadDetection
     private readonly ReconChainDetector _chains;
     private readonly HashSet<ProbeSignal>? _probes;
     private readonly int _maxProbes;
+    private readonly List<SweepSignal> _sweepSignals = [];
+    private readonly ReconIncident _incident;
     // Scratch for one synchronous Observe/Collect call, shared per thread so a million idle workloads do not hold
     // a million scratch lists.
     [ThreadStatic] private static List<FanOutSample>? t_samples;
@@ -69,6 +71,7 @@ public sealed class WorkloadDetection
         _scans = new PortScanDetector(settings.Scan, settings.Scope, subject, settings.Slow);
         _dns = new EncryptedDnsDetector(settings.EncryptedDns, settings.Resolvers, _baseline, subject);
         _chains = new ReconChainDetector(settings.ReconChain, subject);
+        _incident = new ReconIncident(settings.Incident, subject);
         if (settings.Fleet.Enabled)
         {
             _probes = [];
@@ -149,12 +152,14 @@ public sealed class WorkloadDetection
         _scans.Collect(_clock.WatermarkMs, duringLearning, found);
         _dns.Collect(found);
         _chains.Collect(found, _clock.WatermarkMs, duringLearning);
-        foreach (var finding in found)
+        var kept = 0;
+        for (var i = 0; i < found.Count; i++)
         {
+            var finding = found[i];
             var rule = _settings.Suppression.Match(finding);
             if (rule < 0)
             {
-                report.Add(finding);
+                found[kept++] = finding;
                 continue;
             }
 
@@ -162,21 +167,32 @@ public sealed class WorkloadDetection
             suppressed?.Add(new SuppressedFinding(finding, rule));
         }
 
+        found.RemoveRange(kept, found.Count - kept);
+
+        // The fleet hears of every sweep, also one the workload's incident folds.
+        if (_probes is not null)
+        {
+            foreach (var f in found)
+            {
+                if (f.Type is DetectionTypes.PortSweep or DetectionTypes.SlowPortSweep) _sweepSignals.Add(new SweepSignal(f.Key, f.Severity, f.DistinctTargets, f.WindowEndMs));
+            }
+        }
+
+        _incident.Fold(found, _clock.WatermarkMs, duringLearning);
+        report.AddRange(found);
         found.Clear();
     }
 
     /// <summary>
-    /// What this workload tells the fleet since the last call: its sweep findings among <paramref name="reported"/> and
+    /// What this workload tells the fleet since the last call: its sweep findings (collected, not suppressed) and
     /// its failed (destination, port) probes, deduplicated (at most <see cref="FleetOptions.MaxProbesPerBatch"/>); null
     /// when there is nothing to say or fleet detection is off.
     /// </summary>
-    public ReconSignals? TakeSignals(IReadOnlyList<Finding> reported)
+    public ReconSignals? TakeSignals()
     {
-        ArgumentNullException.ThrowIfNull(reported);
-        if (_probes is null) return null;
-        SweepSignal[] sweeps = [.. reported.Where(static f => f.Type is DetectionTypes.PortSweep or DetectionTypes.SlowPortSweep)
-            .Select(static f => new SweepSignal(f.Key, f.Severity, f.DistinctTargets, f.WindowEndMs))];
-        if (sweeps.Length == 0 && _probes.Count == 0) return null;
+        if (_probes is null || (_sweepSignals.Count == 0 && _probes.Count == 0)) return null;
+        SweepSignal[] sweeps = [.. _sweepSignals];
+        _sweepSignals.Clear();
         // Probes carry the workload's clock at the batch's end: a batch spans seconds, fleet windows minutes.
         var watermarkMs = _clock.WatermarkMs;
         var signals = new ReconSignals(_workload, watermarkMs, sweeps, [.. _probes.Select(p => p with { TimeMs = watermarkMs })]);

@@ -56,6 +56,8 @@ public static class AlertText
                 $"Fleet-wide sweep: {d.DistinctTargets} workloads probed {key.PortLabel}: {Listed(d.SampleTargets, d.DistinctTargets)}",
             DetectionTypes.DistributedScan =>
                 $"Distributed scan: {Workloads(d)} workloads probed {targets} {key.Protocol.Name()} ports on {key.TargetOrScope}",
+            DetectionTypes.ReconIncident =>
+                $"Recon incident: {d.Workload} swept {Evidenced(d, "ports swept")} ports and scanned {Evidenced(d, "hosts scanned")} hosts ({d.DistinctTargets} sweeps and scans in one incident)",
             DetectionTypes.UnusualEncryptedDns => EncryptedDnsTitle(d),
             DetectionTypes.TrackingCapacity =>
                 $"Tracking capacity exceeded: {d.Workload} probed more distinct targets than the {key.TargetOrScope} windows track ({d.FailedAttempts} entries dropped; evasion suspected)",
@@ -144,6 +146,10 @@ public static class AlertText
     /// <summary>"a, b, c" or "a, b, c and 17 more".</summary>
     private static string Listed(string[] names, int total) =>
         total > names.Length ? string.Create(CultureInfo.InvariantCulture, $"{string.Join(", ", names)} and {total - names.Length} more") : string.Join(", ", names);
+
+    /// <summary>The leading count of an evidence entry such as "1000: tcp/1, …".</summary>
+    private static string Evidenced(Finding d, string name) =>
+        d.Evidence?.GetValueOrDefault(name) is { } value ? value.Split(':')[0] : "0";
 
     private static string Workloads(Finding d) => d.Evidence?.GetValueOrDefault("workload count") ?? "several";
 

@@ -58,7 +58,7 @@ public sealed partial class WorkloadGrain(
             DetectTelemetry.RuleSuppressed(finding.Type, rule);
         }
 
-        ReconSignalForwarder.Forward(GrainFactory, _detection, _findings);
+        ReconSignalForwarder.Forward(GrainFactory, _detection);
         var rejected = outcome.Late + outcome.Future;
         if (_findings.Count == 0) return new WorkloadIngestResult(outcome.Accepted, rejected, 0);
 
