@@ -9,6 +9,24 @@ public static class DetectionTypes
 
     /// <summary>A workload's failed probes outgrew what its windows track: entries were dropped, evasion suspected.</summary>
     public const string TrackingCapacity = "tracking-capacity";
+
+    /// <summary>A sweep too spread out for the windows, caught by the idle-expiry tracker (<c>Detection:Slow</c>).</summary>
+    public const string SlowPortSweep = "slow-port-sweep";
+
+    /// <summary>A port scan too spread out for the window, caught by the idle-expiry tracker.</summary>
+    public const string SlowPortScan = "slow-port-scan";
+
+    /// <summary>A sweep followed by a port scan of hosts that answered it (one workload).</summary>
+    public const string ReconChain = "recon-chain";
+
+    /// <summary>Several workloads sweeping the same protocol/port within one window (subject: the port).</summary>
+    public const string FleetSweep = "fleet-sweep";
+
+    /// <summary>Several workloads each probing a few ports of one destination that add up to a port scan (subject: the destination).</summary>
+    public const string DistributedScan = "distributed-scan";
+
+    /// <summary>One workload's many sweeps and scans (masscan) folded into one growing incident.</summary>
+    public const string ReconIncident = "recon-incident";
 }
 
 /// <summary>Where a sweep's targets live, as alert keys spell it.</summary>

@@ -50,6 +50,12 @@ public sealed record Finding
     /// <summary>Extra evidence as name/value pairs (<see cref="EvidenceKeys"/>, baseline figures, …).</summary>
     [Id(15)] public Dictionary<string, string>? Evidence { get; init; }
 
+    /// <summary>The alerts this finding links (a recon chain's sweep and scans, a fleet sweep's workloads' sweeps), by key.</summary>
+    [Id(30)] public AlertKey[]? Related { get; init; }
+
+    /// <summary>The ids of <see cref="Related"/>'s current alerts, as the alert grains answered when this was reported.</summary>
+    [Id(31)] public string[]? RelatedAlertIds { get; init; }
+
     public string Type => Key.Type;
 
     /// <summary>The workload, or the fleet subject's text.</summary>

@@ -16,6 +16,10 @@ public interface IAlertGrain : IGrainWithStringKey
     [Orleans.Concurrency.ReadOnly]
     Task<AlertRecord?> Get(string alertId);
 
+    /// <summary>The key's current (newest) alert, if it has one: how a finding that links other alerts learns their ids.</summary>
+    [Orleans.Concurrency.ReadOnly]
+    Task<AlertRecord?> GetCurrent();
+
     /// <summary>Sink <paramref name="sink"/> confirms it made <paramref name="version"/> of an alert durable.</summary>
     Task Confirm(string alertId, string sink, int version);
 

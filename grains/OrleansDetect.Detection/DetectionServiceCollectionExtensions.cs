@@ -6,7 +6,7 @@ namespace OrleansDetect.Detection;
 public static class DetectionServiceCollectionExtensions
 {
     /// <summary>
-    /// Binds <c>Detection:*</c> (internal networks, port sweep, port scan, baseline, encrypted DNS, event clock, suppression rules), validates it when the host starts so bad
+    /// Binds <c>Detection:*</c> (internal networks, port sweep, port scan, slow probes, recon chains, fleet, incidents, baseline, encrypted DNS, event clock, suppression rules), validates it when the host starts so bad
     /// settings stop the silo with a message naming the key, and registers the <see cref="DetectionSettings"/> built from them.
     /// Detectors themselves are per workload: each workload grain builds a <see cref="WorkloadDetection"/> from the
     /// <see cref="DetectionSettings"/> registered here.
@@ -19,6 +19,14 @@ public static class DetectionServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<NetworkScopeOptions>, NetworkScopeOptionsValidator>();
         services.AddSingleton<IValidateOptions<PortSweepOptions>, PortSweepOptionsValidator>();
         services.AddSingleton<IValidateOptions<PortScanOptions>, PortScanOptionsValidator>();
+        services.AddOptions<SlowProbeOptions>().BindConfiguration(SlowProbeOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SlowProbeOptions>, SlowProbeOptionsValidator>();
+        services.AddOptions<ReconChainOptions>().BindConfiguration(ReconChainOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ReconChainOptions>, ReconChainOptionsValidator>();
+        services.AddOptions<FleetOptions>().BindConfiguration(FleetOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<FleetOptions>, FleetOptionsValidator>();
+        services.AddOptions<IncidentOptions>().BindConfiguration(IncidentOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<IncidentOptions>, IncidentOptionsValidator>();
 
         services.AddOptions<BaselineOptions>().BindConfiguration(BaselineOptions.SectionName).ValidateOnStart();
         services.AddOptions<EncryptedDnsOptions>().BindConfiguration(EncryptedDnsOptions.SectionName).ValidateOnStart();
@@ -37,6 +45,10 @@ public static class DetectionServiceCollectionExtensions
             {
                 Sweep = sp.GetRequiredService<IOptions<PortSweepOptions>>().Value,
                 Scan = sp.GetRequiredService<IOptions<PortScanOptions>>().Value,
+                Slow = sp.GetRequiredService<IOptions<SlowProbeOptions>>().Value,
+                ReconChain = sp.GetRequiredService<IOptions<ReconChainOptions>>().Value,
+                Fleet = sp.GetRequiredService<IOptions<FleetOptions>>().Value,
+                Incident = sp.GetRequiredService<IOptions<IncidentOptions>>().Value,
                 Baseline = sp.GetRequiredService<IOptions<BaselineOptions>>().Value,
                 EncryptedDns = encryptedDns,
                 Clock = sp.GetRequiredService<IOptions<EventClockOptions>>().Value,

@@ -10,6 +10,14 @@ public sealed record DetectionSettings
 
     public PortScanOptions Scan { get; init; } = new();
 
+    public SlowProbeOptions Slow { get; init; } = new();
+
+    public ReconChainOptions ReconChain { get; init; } = new();
+
+    public FleetOptions Fleet { get; init; } = new();
+
+    public IncidentOptions Incident { get; init; } = new();
+
     public BaselineOptions Baseline { get; init; } = new();
 
     public EncryptedDnsOptions EncryptedDns { get; init; } = new();

@@ -16,6 +16,9 @@ public sealed partial class PortScanDetector
     private readonly Func<ScanTarget, int, WindowThreshold> _threshold;
     private readonly SlidingDistinctWindows<ScanTarget, ushort> _windows;
     private readonly List<WindowReport<ScanTarget, ushort>> _reports = [];
+    private readonly IdleExpiringDistinctSets<ScanTarget, ushort>? _slow;
+    private readonly List<SlowSetReport<ScanTarget, ushort>> _slowReports = [];
+    private readonly string _slowRule = "";
     private readonly long _windowMs;
     private const int TracerouteFirstPort = 33434;
     private const int TracerouteLastPort = 33534;
@@ -25,7 +28,8 @@ public sealed partial class PortScanDetector
     private long _droppedReported;
     private SampledWindow _sampled;
 
-    public PortScanDetector(PortScanOptions options, NetworkScope scope, AlertSubject subject)
+    /// <param name="slow">The slow tracker's settings; null or disabled: windows only.</param>
+    public PortScanDetector(PortScanOptions options, NetworkScope scope, AlertSubject subject, SlowProbeOptions? slow = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(scope);
@@ -39,7 +43,17 @@ public sealed partial class PortScanDetector
         _threshold = (_, _) => threshold;
         _windows = new SlidingDistinctWindows<ScanTarget, ushort>(
             options.MaxTrackedPorts, options.MaxPortsPerTarget, options.SampleSize, _ => options.MediumThreshold, pruneEveryMs: _windowMs / 8);
+        if (slow is { Enabled: true })
+        {
+            _slow = new IdleExpiringDistinctSets<ScanTarget, ushort>(
+                (long)slow.IdleTimeout.TotalMilliseconds, slow.MaxTrackedTargets, Math.Min(slow.MaxTargetsPerSet, options.MaxPortsPerTarget),
+                options.SampleSize, _ => options.MediumThreshold);
+            _slowRule = SlowFindings.Rule(slow.IdleTimeout);
+        }
     }
+
+    /// <summary>Ports the slow tracker holds (0 when it is off).</summary>
+    public int TrackedSlowPorts => _slow?.TrackedMembers ?? 0;
 
     /// <summary>Window entries held (at most <see cref="PortScanOptions.MaxTrackedPorts"/>).</summary>
     public int TrackedPorts => _windows.TrackedMembers;
@@ -48,12 +62,15 @@ public sealed partial class PortScanDetector
     public void Observe(in FlowEvent e, long watermarkMs)
     {
         _windows.AdvanceTo(watermarkMs);
+        _slow?.AdvanceTo(watermarkMs);
 
         if (e.IsFailed && e.Protocol != FlowProtocol.Icmp && _enabled
             && !(_ignoreTraceroute && IsTracerouteProbe(e))
             && _scope.Classify(e.Dst) != TargetScope.NotATarget)
         {
-            _windows.Add(new ScanTarget(e.Protocol, e.Dst), e.DstPort, e.TimeMs, _windowMs, watermarkMs);
+            var target = new ScanTarget(e.Protocol, e.Dst);
+            _windows.Add(target, e.DstPort, e.TimeMs, _windowMs, watermarkMs);
+            _slow?.Add(target, e.DstPort, e.TimeMs, watermarkMs);
             _sampled.Observe(e, _windowMs);
         }
     }
@@ -92,13 +109,47 @@ public sealed partial class PortScanDetector
                 DuringLearning = duringLearning,
                 Evidence = _sampled.Mark(report.Saturated ? FindingEvidence.Saturated() : null, watermarkMs),
             });
+            _slow?.MuteOpenSet(report.Group);
         }
 
+        CollectSlow(watermarkMs, duringLearning, findings);
         if (_windows.Evicted > _droppedReported)
         {
             _droppedReported = _windows.Evicted;
             findings.Add(TrackingCapacity.Exceeded(_subject, "scan", "Detection:PortScan:MaxTrackedPorts", _windows.Evicted,
                 _windows.TrackedMembers, _maxTracked, _windowMs, watermarkMs, duringLearning));
+        }
+    }
+
+    /// <summary>Slow scans: idle-expiry port sets that reached the scan threshold although no window did.</summary>
+    private void CollectSlow(long watermarkMs, bool duringLearning, List<Finding> findings)
+    {
+        if (_slow is null) return;
+        _slowReports.Clear();
+        _slow.Judge(_threshold, _slowReports);
+        foreach (var report in _slowReports)
+        {
+            findings.Add(new Finding
+            {
+                Key = new AlertKey
+                {
+                    Subject = _subject,
+                    Type = DetectionTypes.SlowPortScan,
+                    Protocol = report.Group.Protocol,
+                    Target = report.Group.Target,
+                },
+                Severity = report.Severity,
+                DistinctTargets = report.Distinct,
+                SampleTargets = Array.ConvertAll(report.Sample, static p => p.ToString(CultureInfo.InvariantCulture)),
+                FailedAttempts = report.FailedAttempts,
+                WindowStartMs = report.FirstMs,
+                WindowEndMs = watermarkMs,
+                Threshold = report.Threshold.Medium,
+                ThresholdReason = $"{report.Threshold.Reason}, {_slowRule}",
+                Mitre = ScanMitre,
+                DuringLearning = duringLearning,
+                Evidence = SlowFindings.Evidence(report.Saturated, report.LastNewMs),
+            });
         }
     }
 }

@@ -18,13 +18,17 @@ public sealed partial class PortSweepDetector
     private readonly SlidingDistinctWindows<PortKey, NetAddress> _windows;
     private readonly HashSet<int> _lateralMovementPorts;
     private readonly List<WindowReport<PortKey, NetAddress>> _reports = [];
+    private readonly IdleExpiringDistinctSets<PortKey, NetAddress>? _slow;
+    private readonly List<SlowSetReport<PortKey, NetAddress>> _slowReports = [];
+    private readonly string _slowRule = "";
     private readonly long _publicWindowMs;
     private readonly long _internalWindowMs;
     private readonly bool _enabled;
     private long _droppedReported;
     private SampledWindow _sampled;
 
-    public PortSweepDetector(PortSweepOptions options, NetworkScope scope, AlertSubject subject, WorkloadBaseline? baseline = null)
+    /// <param name="slow">The slow tracker's settings; null or disabled: windows only.</param>
+    public PortSweepDetector(PortSweepOptions options, NetworkScope scope, AlertSubject subject, WorkloadBaseline? baseline = null, SlowProbeOptions? slow = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(scope);
@@ -39,7 +43,16 @@ public sealed partial class PortSweepDetector
         _windows = new SlidingDistinctWindows<PortKey, NetAddress>(
             options.MaxTrackedTargets, options.MaxTargetsPerPort, options.SampleSize, StaticThreshold,
             pruneEveryMs: Math.Min(_publicWindowMs, _internalWindowMs) / 8);
+        if (slow is { Enabled: true })
+        {
+            _slow = new IdleExpiringDistinctSets<PortKey, NetAddress>(
+                (long)slow.IdleTimeout.TotalMilliseconds, slow.MaxTrackedTargets, slow.MaxTargetsPerSet, options.SampleSize, StaticThreshold);
+            _slowRule = SlowFindings.Rule(slow.IdleTimeout);
+        }
     }
+
+    /// <summary>Targets the slow tracker holds (0 when it is off).</summary>
+    public int TrackedSlowTargets => _slow?.TrackedMembers ?? 0;
 
     /// <summary>Window entries held, across all ports (at most <see cref="PortSweepOptions.MaxTrackedTargets"/>).</summary>
     public int TrackedTargets => _windows.TrackedMembers;
@@ -48,6 +61,7 @@ public sealed partial class PortSweepDetector
     public void Observe(in FlowEvent e, long watermarkMs)
     {
         _windows.AdvanceTo(watermarkMs);
+        _slow?.AdvanceTo(watermarkMs);
         if (!e.IsFailed || !_enabled)
         {
             return;
@@ -57,7 +71,9 @@ public sealed partial class PortSweepDetector
         if (scope != TargetScope.NotATarget)
         {
             var windowMs = scope == TargetScope.Public ? _publicWindowMs : _internalWindowMs;
-            _windows.Add(new PortKey(e.Protocol, e.DstPort, scope), e.Dst, e.TimeMs, windowMs, watermarkMs);
+            var key = new PortKey(e.Protocol, e.DstPort, scope);
+            _windows.Add(key, e.Dst, e.TimeMs, windowMs, watermarkMs);
+            _slow?.Add(key, e.Dst, e.TimeMs, watermarkMs);
             _sampled.Observe(e, windowMs);
         }
     }
@@ -94,13 +110,49 @@ public sealed partial class PortSweepDetector
                 DuringLearning = duringLearning,
                 Evidence = _sampled.Mark(report.Saturated ? FindingEvidence.Saturated() : null, watermarkMs),
             });
+            _slow?.MuteOpenSet(group);
         }
 
+        CollectSlow(watermarkMs, duringLearning, findings);
         if (_windows.Evicted > _droppedReported)
         {
             _droppedReported = _windows.Evicted;
             findings.Add(TrackingCapacity.Exceeded(_subject, "sweep", "Detection:PortSweep:MaxTrackedTargets", _windows.Evicted,
                 _windows.TrackedMembers, _options.MaxTrackedTargets, Math.Max(_publicWindowMs, _internalWindowMs), watermarkMs, duringLearning));
+        }
+    }
+
+    /// <summary>Slow sweeps: idle-expiry sets that reached the windows' thresholds although no window did.</summary>
+    private void CollectSlow(long watermarkMs, bool duringLearning, List<Finding> findings)
+    {
+        if (_slow is null) return;
+        _slowReports.Clear();
+        _slow.Judge(Threshold, _slowReports);
+        foreach (var report in _slowReports)
+        {
+            var group = report.Group;
+            findings.Add(new Finding
+            {
+                Key = new AlertKey
+                {
+                    Subject = _subject,
+                    Type = DetectionTypes.SlowPortSweep,
+                    Protocol = group.Protocol,
+                    Port = group.Port,
+                    Scope = group.Scope.ToScopeName(),
+                },
+                Severity = report.Severity,
+                DistinctTargets = report.Distinct,
+                SampleTargets = Array.ConvertAll(report.Sample, static a => a.ToString()),
+                FailedAttempts = report.FailedAttempts,
+                WindowStartMs = report.FirstMs,
+                WindowEndMs = watermarkMs,
+                Threshold = report.Threshold.Medium,
+                ThresholdReason = $"{report.Threshold.Reason}, {_slowRule}",
+                Mitre = group.Scope == TargetScope.Public ? PublicMitre : InternalMitre,
+                DuringLearning = duringLearning,
+                Evidence = SlowFindings.Evidence(report.Saturated, report.LastNewMs),
+            });
         }
     }
 

@@ -42,6 +42,11 @@ public sealed partial class WorkloadDetection
     private readonly PortSweepDetector _sweeps;
     private readonly PortScanDetector _scans;
     private readonly EncryptedDnsDetector _dns;
+    private readonly ReconChainDetector _chains;
+    private readonly HashSet<ProbeSignal>? _probes;
+    private readonly int _maxProbes;
+    private readonly List<SweepSignal> _sweepSignals = [];
+    private readonly ReconIncident _incident;
     // Scratch for one synchronous Observe/Collect call, shared per thread so a million idle workloads do not hold
     // a million scratch lists.
     [ThreadStatic] private static List<FanOutSample>? t_samples;
@@ -62,9 +67,16 @@ public sealed partial class WorkloadDetection
         var subject = AlertSubject.Workload(workload);
         _clock = new EventClock(settings.Clock.AllowedLateness);
         _baseline = new WorkloadBaseline(settings.Baseline);
-        _sweeps = new PortSweepDetector(settings.Sweep, settings.Scope, subject, _baseline);
-        _scans = new PortScanDetector(settings.Scan, settings.Scope, subject);
+        _sweeps = new PortSweepDetector(settings.Sweep, settings.Scope, subject, _baseline, settings.Slow);
+        _scans = new PortScanDetector(settings.Scan, settings.Scope, subject, settings.Slow);
         _dns = new EncryptedDnsDetector(settings.EncryptedDns, settings.Resolvers, _baseline, subject);
+        _chains = new ReconChainDetector(settings.ReconChain, subject);
+        _incident = new ReconIncident(settings.Incident, subject);
+        if (settings.Fleet.Enabled)
+        {
+            _probes = [];
+            _maxProbes = settings.Fleet.MaxProbesPerBatch;
+        }
         _suppressed = settings.Suppression.Count == 0 ? [] : new long[settings.Suppression.Count];
     }
 
@@ -80,6 +92,9 @@ public sealed partial class WorkloadDetection
 
     /// <summary>Window entries the sweep and scan detectors hold (each bounded by its options).</summary>
     public int TrackedWindowEntries => _sweeps.TrackedTargets + _scans.TrackedPorts;
+
+    /// <summary>Targets the slow sweep and scan trackers hold (each bounded by <see cref="SlowProbeOptions.MaxTrackedTargets"/>).</summary>
+    public int TrackedSlowEntries => _sweeps.TrackedSlowTargets + _scans.TrackedSlowPorts;
 
     /// <summary>Runs a batch through the workload's clock and detectors; findings wait for <see cref="Collect"/>.</summary>
     /// <param name="latestAllowedMs">Events stamped after this (Unix ms) are rejected: one bogus timestamp must not drag the clock into the future.</param>
@@ -110,6 +125,8 @@ public sealed partial class WorkloadDetection
             _sweeps.Observe(in e, watermarkMs);
             _scans.Observe(in e, watermarkMs);
             _dns.Observe(in e);
+            _chains.Observe(in e);
+            if (_probes is not null && e.IsFailed && e.Protocol != FlowProtocol.Icmp && _probes.Count < _maxProbes) ObserveProbe(in e);
             if (e.TimeMs < _firstEventMs) _firstEventMs = e.TimeMs;
             if (e.TimeMs > _lastEventMs) _lastEventMs = e.TimeMs;
         }
@@ -134,12 +151,15 @@ public sealed partial class WorkloadDetection
         _sweeps.Collect(_clock.WatermarkMs, duringLearning, found);
         _scans.Collect(_clock.WatermarkMs, duringLearning, found);
         _dns.Collect(found);
-        foreach (var finding in found)
+        _chains.Collect(found, _clock.WatermarkMs, duringLearning);
+        var kept = 0;
+        for (var i = 0; i < found.Count; i++)
         {
+            var finding = found[i];
             var rule = _settings.Suppression.Match(finding);
             if (rule < 0)
             {
-                report.Add(finding);
+                found[kept++] = finding;
                 continue;
             }
 
@@ -147,7 +167,44 @@ public sealed partial class WorkloadDetection
             suppressed?.Add(new SuppressedFinding(finding, rule));
         }
 
+        found.RemoveRange(kept, found.Count - kept);
+
+        // The fleet hears of every sweep, also one the workload's incident folds.
+        if (_probes is not null)
+        {
+            foreach (var f in found)
+            {
+                if (f.Type is DetectionTypes.PortSweep or DetectionTypes.SlowPortSweep) _sweepSignals.Add(new SweepSignal(f.Key, f.Severity, f.DistinctTargets, f.WindowEndMs));
+            }
+        }
+
+        _incident.Fold(found, _clock.WatermarkMs, duringLearning);
+        report.AddRange(found);
         found.Clear();
+    }
+
+    /// <summary>
+    /// What this workload tells the fleet since the last call: its sweep findings (collected, not suppressed) and
+    /// its failed (destination, port) probes, deduplicated (at most <see cref="FleetOptions.MaxProbesPerBatch"/>); null
+    /// when there is nothing to say or fleet detection is off.
+    /// </summary>
+    public ReconSignals? TakeSignals()
+    {
+        if (_probes is null || (_sweepSignals.Count == 0 && _probes.Count == 0)) return null;
+        SweepSignal[] sweeps = [.. _sweepSignals];
+        _sweepSignals.Clear();
+        // Probes carry the workload's clock at the batch's end: a batch spans seconds, fleet windows minutes.
+        var watermarkMs = _clock.WatermarkMs;
+        var signals = new ReconSignals(_workload, watermarkMs, sweeps, [.. _probes.Select(p => p with { TimeMs = watermarkMs })]);
+        _probes.Clear();
+        return signals;
+    }
+
+    private void ObserveProbe(in FlowEvent e)
+    {
+        // One probe per (destination, port) per batch; stamped when taken.
+        if (_settings.Scope.Classify(e.Dst) == TargetScope.NotATarget) return;
+        _probes!.Add(new ProbeSignal(e.Dst, e.Protocol, e.DstPort, 0));
     }
 
     /// <summary>The persisted form: the baseline and event counters (windows are not persisted).</summary>

@@ -10,6 +10,12 @@ public static class Program
             return;
         }
 
+        if (args is ["recon-memory", ..])
+        {
+            ReconMemory.Run();
+            return;
+        }
+
         if (args is ["alert-path", ..])
         {
             await AlertPath.Run(args);

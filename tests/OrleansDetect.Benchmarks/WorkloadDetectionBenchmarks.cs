@@ -23,6 +23,7 @@ public class WorkloadDetectionBenchmarks
 
     private FlowEvent[][] _trace = [];
     private WorkloadDetection[] _workloads = [];
+    private WorkloadDetection[] _windowsOnly = [];
     private readonly List<Finding> _findings = [];
     private long _offsetMs;
 
@@ -33,22 +34,41 @@ public class WorkloadDetectionBenchmarks
         _trace = [.. Enumerable.Range(0, Workloads).Select(w => Generate(random, w))];
         var settings = new DetectionSettings { Baseline = new BaselineOptions { LearningPeriod = TimeSpan.FromMinutes(30), MinActiveWindows = 3 } };
         _workloads = [.. Enumerable.Range(0, Workloads).Select(w => new WorkloadDetection($"w{w}", settings))];
+        var windowsOnly = settings with
+        {
+            Slow = new SlowProbeOptions { Enabled = false },
+            ReconChain = new ReconChainOptions { Enabled = false },
+            Fleet = new FleetOptions { Enabled = false },
+            Incident = new IncidentOptions { Enabled = false },
+        };
+        _windowsOnly = [.. Enumerable.Range(0, Workloads).Select(w => new WorkloadDetection($"w{w}", windowsOnly))];
 
         // Learn: replay the trace until every baseline finished learning, so the benchmark measures learned workloads.
-        for (var i = 0; i < 6; i++) AllDetectors();
-        if (!_workloads.All(w => w.Baseline.IsLearned)) throw new InvalidOperationException("the workloads did not finish learning");
+        for (var i = 0; i < 6; i++)
+        {
+            AllDetectors();
+            WithoutRecon();
+        }
+
+        if (!_workloads.All(w => w.Baseline.IsLearned) || !_windowsOnly.All(w => w.Baseline.IsLearned)) throw new InvalidOperationException("the workloads did not finish learning");
     }
 
-    /// <summary>Everything the workload grain runs: clock, own-address check, sweep, scan, baseline (with fan-out at window ends), encrypted DNS.</summary>
+    /// <summary>The same without the recon additions (slow tracker, chains, fleet signals, incidents): what they cost.</summary>
     [Benchmark(OperationsPerInvoke = TotalEvents)]
-    public int AllDetectors()
+    public int WithoutRecon() => Replay(_windowsOnly);
+
+    /// <summary>Everything the workload grain runs: clock, own-address check, sweep, scan, baseline (with fan-out at window ends), encrypted DNS, slow tracker, chains, fleet signals, incidents.</summary>
+    [Benchmark(OperationsPerInvoke = TotalEvents)]
+    public int AllDetectors() => Replay(_workloads);
+
+    private int Replay(WorkloadDetection[] workloads)
     {
         var offset = NextOffset();
         var found = 0;
         var batch = new FlowEvent[BatchSize];
         for (var w = 0; w < _trace.Length; w++)
         {
-            var workload = _workloads[w];
+            var workload = workloads[w];
             var events = _trace[w];
             for (var start = 0; start < events.Length; start += BatchSize)
             {
@@ -57,7 +77,7 @@ public class WorkloadDetectionBenchmarks
                 workload.Observe(batch.AsSpan(0, count), long.MaxValue);
                 _findings.Clear();
                 workload.Collect(_findings);
-                found += _findings.Count;
+                found += _findings.Count + (workload.TakeSignals()?.Probes.Length ?? 0);
             }
         }
 

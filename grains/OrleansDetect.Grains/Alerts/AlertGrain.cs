@@ -194,6 +194,8 @@ public sealed partial class AlertGrain(
         return new WorkflowResult(WorkflowStatus.Done, alert);
     }
 
+    public Task<AlertRecord?> GetCurrent() => Task.FromResult(state.State.Current);
+
     public async Task Confirm(string alertId, string sink, int version)
     {
         var at = Outbox.FindIndex(p => p.Sink == sink && p.AlertId == alertId);

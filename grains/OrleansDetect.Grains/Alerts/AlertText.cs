@@ -30,7 +30,7 @@ public static class AlertText
         MitreName(techniqueId) is { } name ? $"{techniqueId} {name}" : techniqueId;
 
     /// <summary>What the key's target-or-scope text is called: a scan's "Target", otherwise "Scope".</summary>
-    public static string TargetLabel(Finding d) => d.Type == DetectionTypes.PortScan ? "Target" : "Scope";
+    public static string TargetLabel(Finding d) => d.Type is DetectionTypes.PortScan or DetectionTypes.SlowPortScan or DetectionTypes.DistributedScan ? "Target" : "Scope";
 
     /// <summary>The title, with "(sampled 1 in N)" when the counts come from sampled flows.</summary>
     public static string Title(Finding d) =>
@@ -46,6 +46,18 @@ public static class AlertText
                 $"Port sweep: {d.Workload} probed {key.PortLabel} on {targets} {key.TargetOrScope} addresses",
             DetectionTypes.PortScan =>
                 $"Port scan: {d.Workload} probed {targets} {key.Protocol.Name()} ports on {key.TargetOrScope}",
+            DetectionTypes.SlowPortSweep =>
+                $"Slow port sweep: {d.Workload} probed {key.PortLabel} on {targets} {key.TargetOrScope} addresses over {Span(d)}",
+            DetectionTypes.SlowPortScan =>
+                $"Slow port scan: {d.Workload} probed {targets} {key.Protocol.Name()} ports on {key.TargetOrScope} over {Span(d)}",
+            DetectionTypes.ReconChain =>
+                $"Sweep followed by scan: {d.Workload} swept {key.PortLabel} ({key.TargetOrScope}), then scanned {Hosts(d)} that answered it: {string.Join(", ", d.SampleTargets)}",
+            DetectionTypes.FleetSweep =>
+                $"Fleet-wide sweep: {d.DistinctTargets} workloads probed {key.PortLabel}: {Listed(d.SampleTargets, d.DistinctTargets)}",
+            DetectionTypes.DistributedScan =>
+                $"Distributed scan: {Workloads(d)} workloads probed {targets} {key.Protocol.Name()} ports on {key.TargetOrScope}",
+            DetectionTypes.ReconIncident =>
+                $"Recon incident: {d.Workload} swept {Evidenced(d, "ports swept")} ports and scanned {Evidenced(d, "hosts scanned")} hosts ({d.DistinctTargets} sweeps and scans in one incident)",
             DetectionTypes.UnusualEncryptedDns => EncryptedDnsTitle(d),
             DetectionTypes.TrackingCapacity =>
                 $"Tracking capacity exceeded: {d.Workload} probed more distinct targets than the {key.TargetOrScope} windows track ({d.FailedAttempts} entries dropped; evasion suspected)",
@@ -81,6 +93,7 @@ public static class AlertText
         facts.Add(("Updates", a.Updates.ToString(CultureInfo.InvariantCulture)));
         facts.Add(("First seen", Iso(a.FirstSeen)));
         facts.Add(("Last seen", Iso(a.LastSeen)));
+        if (d.RelatedAlertIds is { Length: > 0 } related) facts.Add(("Related alerts", string.Join(", ", related)));
         if (d.Mitre.Length > 0) facts.Add(("MITRE ATT&CK", string.Join("; ", d.Mitre.Select(MitreLabel))));
         if (d.Evidence is { Count: > 0 } extra)
         {
@@ -139,6 +152,27 @@ public static class AlertText
     {
         var count = d.DistinctTargets.ToString(CultureInfo.InvariantCulture);
         return d.Saturated ? $"at least {count}" : count;
+    }
+
+    /// <summary>"a, b, c" or "a, b, c and 17 more".</summary>
+    private static string Listed(string[] names, int total) =>
+        total > names.Length ? string.Create(CultureInfo.InvariantCulture, $"{string.Join(", ", names)} and {total - names.Length} more") : string.Join(", ", names);
+
+    /// <summary>The leading count of an evidence entry such as "1000: tcp/1, …".</summary>
+    private static string Evidenced(Finding d, string name) =>
+        d.Evidence?.GetValueOrDefault(name) is { } value ? value.Split(':')[0] : "0";
+
+    private static string Workloads(Finding d) => d.Evidence?.GetValueOrDefault("workload count") ?? "several";
+
+    private static string Hosts(Finding d) => d.DistinctTargets == 1 ? "1 host" : string.Create(CultureInfo.InvariantCulture, $"{d.DistinctTargets} hosts");
+
+    /// <summary>"42 min" (or "3 h 5 min"): how long a slow finding's set has been open.</summary>
+    private static string Span(Finding d)
+    {
+        var span = TimeSpan.FromMilliseconds(Math.Max(0, d.WindowEndMs - d.WindowStartMs));
+        return span.TotalHours >= 1
+            ? string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalHours} h {span.Minutes} min")
+            : string.Create(CultureInfo.InvariantCulture, $"{Math.Max(1, (int)span.TotalMinutes)} min");
     }
 
     private static string EncryptedDnsTitle(Finding d)

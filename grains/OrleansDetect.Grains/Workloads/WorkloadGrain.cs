@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansDetect.Detection;
+using OrleansDetect.Grains.Alerts;
 using OrleansDetect.Grains.Diagnostics;
+using OrleansDetect.Grains.Fleet;
 using OrleansDetect.Grains.Hosting;
 
 namespace OrleansDetect.Grains.Workloads;
@@ -87,6 +89,7 @@ public sealed partial class WorkloadGrain(
             DetectTelemetry.RuleSuppressed(finding.Type, rule);
         }
 
+        ReconSignalForwarder.Forward(GrainFactory, _detection);
         var rejected = outcome.Late + outcome.Future;
         var result = new WorkloadIngestResult(outcome.Accepted, rejected, _findings.Count);
 
@@ -107,25 +110,10 @@ public sealed partial class WorkloadGrain(
     /// <summary>Reports the owed findings; those whose report fails stay owed (and the call fails) until a later batch reports them.</summary>
     private async Task ReportUnreported()
     {
+        // Findings that link other alerts (recon chains) go last, naming the ids of the alerts they link.
         var owed = _unreported.ToArray();
-        var reports = new Task[owed.Length];
-        for (var i = 0; i < reports.Length; i++)
-        {
-            reports[i] = GrainFactory.GetGrain<IAlertGrain>(AlertIds.GrainKey(owed[i].Key)).Report(owed[i]);
-        }
-
-        try
-        {
-            await Task.WhenAll(reports);
-        }
-        finally
-        {
-            _unreported.Clear();
-            for (var i = 0; i < reports.Length; i++)
-            {
-                if (!reports[i].IsCompletedSuccessfully) _unreported.Add(owed[i]);
-            }
-        }
+        _unreported.Clear();
+        await RelatedAlerts.ReportAll(GrainFactory, owed, _unreported);
     }
 
     public Task<WorkloadView> GetView() => Task.FromResult(_detection.View());
