@@ -129,6 +129,13 @@ public sealed partial class PortScanDetector
         _slow.Judge(_threshold, _slowReports);
         foreach (var report in _slowReports)
         {
+            // A group its windows reported (before a restart too: the reports are checkpointed) is no slow news.
+            if (_windows.IsReported(report.Group))
+            {
+                _slow.MuteOpenSet(report.Group);
+                continue;
+            }
+
             findings.Add(new Finding
             {
                 Key = new AlertKey

@@ -130,6 +130,13 @@ public sealed partial class PortSweepDetector
         _slow.Judge(Threshold, _slowReports);
         foreach (var report in _slowReports)
         {
+            // A group its windows reported (before a restart too: the reports are checkpointed) is no slow news.
+            if (_windows.IsReported(report.Group))
+            {
+                _slow.MuteOpenSet(report.Group);
+                continue;
+            }
+
             var group = report.Group;
             findings.Add(new Finding
             {

@@ -65,6 +65,9 @@ internal sealed partial class SlidingDistinctWindows<TGroup, TMember>
 
     public int TrackedMembers => _members.Count;
 
+    /// <summary>Whether a window of the group has been reported and its report not yet expired (restored checkpoints included).</summary>
+    public bool IsReported(TGroup group) => _groups.TryGetValue(group, out var state) && state.ReportedSeverity != 0;
+
     /// <summary>Members dropped to make room under the total bound, since this window was created.</summary>
     public long Evicted { get; private set; }
 

@@ -59,9 +59,12 @@ public static class DetectTelemetry
     public static readonly Counter<long> SinkFailures = Meter.CreateCounter<long>(
         "orleansdetect.sink.failures", "{delivery}", "Sink deliveries that failed after all attempts, by sink");
 
-    /// <summary>Workload grains active in this silo.</summary>
-    public static readonly UpDownCounter<long> ActiveWorkloads = Meter.CreateUpDownCounter<long>(
-        "orleansdetect.workloads.active", "{workload}", "Workload grains active in this silo");
+    /// <summary>
+    /// Workload grains active in this silo, observed as a level (not summed from +1/−1 deltas, which a listener that
+    /// starts after some activations would total below zero once they deactivate).
+    /// </summary>
+    public static readonly ObservableUpDownCounter<long> ActiveWorkloads = Meter.CreateObservableUpDownCounter(
+        "orleansdetect.workloads.active", static () => WorkloadCount.Active, "{workload}", "Workload grains active in this silo");
 
     /// <summary>Events rejected for being stamped beyond <c>Detection:MaxClockSkew</c> ahead of the silo's clock.</summary>
     public static readonly Counter<long> FutureEvents = Meter.CreateCounter<long>(

@@ -4,11 +4,16 @@ using OrleansDetect.Grains.Workloads;
 namespace OrleansDetect.Grains.Diagnostics;
 
 /// <summary>
-/// Keeps <see cref="DetectTelemetry.ActiveWorkloads"/> in step with <see cref="WorkloadGrain"/> activations through the
-/// grain lifecycle: up when an activation becomes active, down when it deactivates.
+/// Counts <see cref="WorkloadGrain"/> activations through the grain lifecycle for
+/// <see cref="DetectTelemetry.ActiveWorkloads"/>: up when an activation becomes active, down when it deactivates.
 /// </summary>
 public sealed class WorkloadCount(GrainClassMap grainClasses) : IConfigureGrainContextProvider
 {
+    private static long _active;
+
+    /// <summary>Workload activations active in this process (one silo per process outside tests).</summary>
+    public static long Active => Interlocked.Read(ref _active);
+
     public bool TryGetConfigurator(GrainType grainType, GrainProperties properties, out IConfigureGrainContext configurator)
     {
         configurator = Subscriber.Instance;
@@ -24,13 +29,13 @@ public sealed class WorkloadCount(GrainClassMap grainClasses) : IConfigureGrainC
 
         public Task OnStart(CancellationToken cancellationToken)
         {
-            DetectTelemetry.ActiveWorkloads.Add(1);
+            Interlocked.Increment(ref _active);
             return Task.CompletedTask;
         }
 
         public Task OnStop(CancellationToken cancellationToken)
         {
-            DetectTelemetry.ActiveWorkloads.Add(-1);
+            Interlocked.Decrement(ref _active);
             return Task.CompletedTask;
         }
     }
