@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using OrleansDetect.Grains.Diagnostics;
 using OrleansDetect.Ingest;
 
 namespace OrleansDetect.Silo.Api;
@@ -47,6 +48,7 @@ internal static class PartlyProcessed
             failedEvents += parsed.Batches[w].Events.Length;
         }
 
+        DetectTelemetry.EventsFailed.Add(failedEvents);
         context.Response.Headers.RetryAfter = "1";
         return TypedResults.Problem(
             statusCode: StatusCodes.Status503ServiceUnavailable,

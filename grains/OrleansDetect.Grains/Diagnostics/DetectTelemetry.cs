@@ -26,6 +26,10 @@ public static class DetectTelemetry
     public static readonly Counter<long> EventsRejected = Meter.CreateCounter<long>(
         "orleansdetect.ingest.events.rejected", "{event}", "Flow event lines rejected by the ingest gateway, by reason");
 
+    /// <summary>Valid events whose workloads could not be reached (a silo died, the batch's deadline passed); answered to be resent.</summary>
+    public static readonly Counter<long> EventsFailed = Meter.CreateCounter<long>(
+        "orleansdetect.ingest.events.failed", "{event}", "Flow events not processed because their workload could not be reached; the client resends them");
+
     public static readonly Histogram<int> BatchSize = Meter.CreateHistogram(
         "orleansdetect.ingest.batch.size", "{event}", "Valid events per ingest request",
         advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 10, 100, 500, 1_000, 5_000, 10_000, 50_000, 100_000] });

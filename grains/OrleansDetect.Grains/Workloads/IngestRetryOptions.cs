@@ -29,9 +29,10 @@ public sealed class IngestRetryOptions
     public TimeSpan BatchDeadline { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Once a batch's last call has started, calls still open when no call has answered for this long (or for as long
-    /// as the batch has taken so far, if longer) are given up, their workloads answered as failed: a silo killed
-    /// mid-call is declared dead only seconds later, and the rest of the batch should not wait for that.
+    /// Once the last call of a batch with an idempotency key has started, calls still open when no call has answered
+    /// for this long (or for as long as the batch took to its latest answer, if longer) are given up, their workloads
+    /// answered as failed: a silo killed mid-call is declared dead only seconds later, and the rest of the batch should
+    /// not wait for that. Batches without a key wait (a resend of a call that may still complete would count twice).
     /// </summary>
     public TimeSpan StragglerTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
 

@@ -12,9 +12,10 @@ namespace OrleansDetect.Grains.Workloads;
 /// silo died and its grains are moving) is retried on its own with a bounded backoff, within
 /// <see cref="IngestRetryOptions.RetryBudget"/>; after that the workload is answered as failed while the rest of the
 /// batch completes, so a dead silo holds up only its own workloads. No call is waited for beyond the deadline plus one
-/// retry budget. Once every call has started, calls still open
-/// when none has answered for <see cref="IngestRetryOptions.StragglerTimeout"/> are given up too: the rest of the batch
-/// was answered in milliseconds, and those are waiting on a silo that stopped answering. No call starts after
+/// retry budget. In a batch with an idempotency key, once every call has started, calls still open when none has
+/// answered for <see cref="IngestRetryOptions.StragglerTimeout"/> are given up too: the rest of the batch was answered,
+/// and those wait on a silo that stopped answering (a silo killed mid-call is declared dead only seconds later). No
+/// call starts after
 /// <see cref="IngestRetryOptions.BatchDeadline"/>: a batch too large to finish in time answers with what was done.
 /// </summary>
 // Reentrant is safe: the router holds no state, each call only reads its own arguments.
@@ -37,10 +38,12 @@ public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retry
     /// <summary>One batch's fan-out: lanes that each take the next workload until none is left or the deadline passed.</summary>
     private sealed class Delivery(WorkloadFlows[] batch, IngestBatchKey key, IngestRetryOptions options, IGrainFactory grains, ILogger logger) : IDisposable
     {
-        // Armed when the last call has started, re-armed by every answer: fires after StragglerTimeout without one.
+        // Cancelled by the tail's watchdog: the calls still open are given up.
         private readonly CancellationTokenSource _stalled = new();
         private bool _tail;
+        private bool _done;
         private int _answered;
+        private TimeSpan _lastAnswer;
         private readonly WorkloadIngestResult?[] _results = new WorkloadIngestResult?[batch.Length];
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private Exception? _fault;
@@ -56,7 +59,13 @@ public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retry
                 lanes[i] = LaneAsync();
             }
 
-            return Task.WhenAll(lanes);
+            return FinishAsync(lanes);
+        }
+
+        private async Task FinishAsync(Task[] lanes)
+        {
+            await Task.WhenAll(lanes);
+            _done = true;
         }
 
         public void Dispose() => _stalled.Dispose();
@@ -97,11 +106,11 @@ public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retry
                     continue;
                 }
 
-                // A batch of one workload, or one whose calls have not answered yet, has nothing to compare with: only the budget applies.
-                if (_next >= batch.Length && !_tail)
+                // Giving up a call that may still complete is safe only when its resend is answered from memory: keyed batches.
+                if (_next >= batch.Length && !_tail && !key.IsNone)
                 {
                     _tail = true;
-                    if (_answered > 0) _stalled.CancelAfter(Silence());
+                    _ = WatchTailAsync();
                 }
 
                 var result = await DeliverAsync(batch[i]);
@@ -112,7 +121,7 @@ public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retry
                 else
                 {
                     _answered++;
-                    if (_tail) _stalled.CancelAfter(Silence());
+                    _lastAnswer = _clock.Elapsed;
                 }
 
                 _results[i] = result;
@@ -120,10 +129,31 @@ public sealed partial class IngestRouterGrain(IOptions<IngestRetryOptions> retry
         }
 
         /// <summary>
-        /// How long the tail may go without an answer: <see cref="IngestRetryOptions.StragglerTimeout"/>, or as long as
-        /// the batch has taken so far when that is longer (a busy cluster answers slowly, not never).
+        /// Gives up the calls still open once the batch has gone <see cref="Silence"/> without an answer. A batch none of
+        /// whose calls answered has nothing to compare with: only the time limit applies. Runs on the router's
+        /// activation, like the lanes, so it sees their state without locks.
         /// </summary>
-        private TimeSpan Silence() => _clock.Elapsed > options.StragglerTimeout ? _clock.Elapsed : options.StragglerTimeout;
+        private async Task WatchTailAsync()
+        {
+            while (!_done)
+            {
+                var quiet = _clock.Elapsed - _lastAnswer;
+                var allowed = Silence();
+                if (_answered > 0 && quiet >= allowed)
+                {
+                    _stalled.Cancel();
+                    return;
+                }
+
+                await Task.Delay(_answered > 0 && quiet < allowed ? allowed - quiet : options.StragglerTimeout);
+            }
+        }
+
+        /// <summary>
+        /// How long the tail may go without an answer: <see cref="IngestRetryOptions.StragglerTimeout"/>, or as long as
+        /// the batch took to its latest answer when that is longer (a busy cluster answers slowly, not never).
+        /// </summary>
+        private TimeSpan Silence() => _lastAnswer > options.StragglerTimeout ? _lastAnswer : options.StragglerTimeout;
 
         /// <summary>
         /// Delivers one workload's events, retrying only transient membership failures within the retry budget; null when

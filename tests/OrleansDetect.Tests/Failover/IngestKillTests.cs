@@ -59,7 +59,7 @@ public sealed class IngestKillTests(ScaleOutFixture fixture, ITestOutputHelper o
         while (acks.IsEmpty && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);
         var client = await fixture.ClusterClient();
         var placement = new Dictionary<string, int>();
-        foreach (var workload in workloads) placement[workload] = (await fixture.HostOf(client.GetGrain<IWorkloadGrain>(workload)))?.SiloPort ?? 0;
+        foreach (var workload in workloads) placement[workload] = (await HostOf(client, workload))?.SiloPort ?? 0;
         var victim = fixture.Silos.MaxBy(s => placement.Values.Count(p => p == s.SiloPort))!;
         var moved = placement.Where(p => p.Value == victim.SiloPort).Select(p => p.Key).ToHashSet();
         // Steady load first: every sender has had batches acknowledged.
@@ -115,6 +115,25 @@ public sealed class IngestKillTests(ScaleOutFixture fixture, ITestOutputHelper o
         }
 
         output.WriteLine($"acknowledged {acknowledged} events, counted {counted} ({(counted - acknowledged) * 100.0 / acknowledged:+0.00;-0.00} %), {wire.PartialAnswers} partial answers");
+    }
+
+    /// <summary>
+    /// Where a workload lives. A cluster client whose gateways were all replaced (earlier tests killed silos) knows no grain
+    /// types until it has read a new silo's manifest; it is asked again, bounded.
+    /// </summary>
+    private async Task<SiloProcess?> HostOf(IClusterClient client, string workload)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await fixture.HostOf(client.GetGrain<IWorkloadGrain>(workload));
+            }
+            catch (ArgumentException) when (attempt < 50)
+            {
+                await Task.Delay(200);
+            }
+        }
     }
 
     private static TimeSpan LongestGap(IEnumerable<(TimeSpan At, int Events)> acks, TimeSpan from, TimeSpan to)
