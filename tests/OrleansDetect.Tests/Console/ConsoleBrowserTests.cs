@@ -113,8 +113,9 @@ public sealed class ConsoleBrowserTests(ConsoleSiloFixture silo)
         browser.Find("#comment").SendKeys("owner is running a scan");
         browser.Screenshot("silence-new");
         browser.Find("#create-silence").Click();
-        var row = browser.Find("#silences tr[data-state='active']");
-        Assert.Contains($"workload={host}", row.Text, StringComparison.Ordinal);
+        // Other tests' silences are listed too: wait for this one's row (the page reloads after the create).
+        browser.Until(d => d.FindElements(By.CssSelector("#silences tr[data-state='active']")).Any(r => r.Text.Contains($"workload={host}", StringComparison.Ordinal)),
+            $"an active silence of {host} in the list");
         browser.Screenshot("silences");
 
         var silences = await silo.Reader.GetFromJsonAsync<JsonElement[]>("api/v1/silences?state=active");
