@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime;
 using Orleans.TestingHost;
 using OrleansDetect.Grains.Hosting;
 
@@ -38,6 +40,12 @@ public class ClusterFixture : IAsyncLifetime
             silo.UseInMemoryReminderService();
             silo.AddMemoryGrainStorage(StorageNames.Baselines);
             silo.Services.AddDetectionServices();
+
+            // In-process silos share one process, so the default resource-optimized placement cannot tell them apart
+            // by load and follows activation counts instead: after a test that activated many grains on one silo,
+            // hundreds of new activations in a row land on the other. Random placement spreads them, as tests that
+            // need grains on both silos expect.
+            silo.Services.AddSingleton<PlacementStrategy, RandomPlacement>();
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
