@@ -17,7 +17,7 @@ public sealed class BatchKeyOptions
     public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Most keys one workload holds (20 bytes each); a workload in more batches per window than this remembers the newest.</summary>
-    public int IdempotencyKeysPerWorkload { get; set; } = 1024;
+    public int IdempotencyKeysPerWorkload { get; set; } = 4096;
 }
 
 public sealed class BatchKeyOptionsValidator : IValidateOptions<BatchKeyOptions>

@@ -118,8 +118,8 @@ public sealed class IngestKillTests(ScaleOutFixture fixture, ITestOutputHelper o
     }
 
     /// <summary>
-    /// Where a workload lives. A cluster client whose gateways were all replaced (earlier tests killed silos) knows no grain
-    /// types until it has read a new silo's manifest; it is asked again, bounded.
+    /// Where a workload lives. A cluster client whose gateways were replaced (earlier tests killed silos) may still try a
+    /// dead gateway, or know no grain types until it has read a new silo's manifest; it is asked again, bounded.
     /// </summary>
     private async Task<SiloProcess?> HostOf(IClusterClient client, string workload)
     {
@@ -129,7 +129,7 @@ public sealed class IngestKillTests(ScaleOutFixture fixture, ITestOutputHelper o
             {
                 return await fixture.HostOf(client.GetGrain<IWorkloadGrain>(workload));
             }
-            catch (ArgumentException) when (attempt < 50)
+            catch (Exception e) when (attempt < 50 && e is ArgumentException or OrleansException or TimeoutException)
             {
                 await Task.Delay(200);
             }
