@@ -222,8 +222,8 @@ internal static class ClientCommandLine
         var batchSize = PositiveIntOption("--batch-size", 5000, "Events per request");
         var wait = DurationOption("--wait", TimeSpan.FromSeconds(10), "How long to wait for the expected alerts");
         var seed = new Option<int?>("--seed") { Description = "Seed of the scenario's randomness (default: a new one each run)" };
-        var command = new Command("demo", "Send a realistic mix of traffic with one public and one internal port sweep and one unusual DNS-over-TLS in it, then print the alerts " +
-                                          "it raised. Exits non-zero unless exactly the expected alerts appear.")
+        var command = new Command("demo", "Send a realistic mix of traffic with one public and one internal port sweep, one unusual DNS-over-TLS, a sweep followed by a " +
+                                          "scan (recon chain) and three workloads sweeping one port (fleet-wide sweep) in it, then print the alerts it raised. Exits non-zero unless exactly the expected alerts appear.")
         {
             prefix,
             batchSize,

@@ -6,7 +6,9 @@ namespace OrleansDetect.Client.Demo;
 
 /// <summary>
 /// The <c>demo</c> command: sends <see cref="DemoScenario"/> with event time = now, reads the alerts back and
-/// checks that exactly the expected ones came out (two sweeps and one unusual DNS-over-TLS), so it doubles as an end-to-end smoke test.
+/// checks that exactly the expected ones came out (see <see cref="DemoScenario"/>: the sweeps, the unusual DNS-over-TLS, a recon
+/// chain and a fleet-wide sweep), so it doubles as an end-to-end smoke test. It prints what it expects before sending,
+/// waits (bounded by <c>--wait</c>) until all of it is there, and then says which were found and which are missing.
 /// </summary>
 internal sealed class DemoRun(IIngestTarget target, TextWriter output, TextWriter error)
 {
@@ -22,6 +24,8 @@ internal sealed class DemoRun(IIngestTarget target, TextWriter output, TextWrite
         var events = scenario.Events;
         output.WriteLine($"demo: {events.Count} flow events from {scenario.Workloads.Count} workloads over the last {DemoScenario.Span.TotalMinutes:0} minutes, plus {DemoScenario.LearningHistory.TotalHours:0} h of learning history for {scenario.Prefix}{DemoScenario.DotNewResolverWorkload} and {scenario.Prefix}{DemoScenario.DotKnownResolverWorkload} → {target.Description}");
         output.WriteLine($"  workloads: {string.Join(", ", scenario.Workloads)}");
+        output.WriteLine($"  expecting {scenario.ExpectedAlerts.Count} alerts:");
+        foreach (var expected in scenario.ExpectedAlerts) output.WriteLine($"    {expected.Describe()}");
 
         long accepted = 0, rejected = 0;
         var body = new ArrayBufferWriter<byte>(batchSize * 200);
@@ -64,14 +68,17 @@ internal sealed class DemoRun(IIngestTarget target, TextWriter output, TextWrite
 
         var missing = scenario.ExpectedAlerts.Where(e => !alerts.Any(a => Matches(a, e))).ToList();
         var unexpected = alerts.Where(a => !scenario.ExpectedAlerts.Any(e => Matches(a, e))).ToList();
-        foreach (var expected in missing)
+        foreach (var expected in scenario.ExpectedAlerts)
         {
-            output.WriteLine($"missing: {expected.Severity.Name()} {expected.Type} tcp/{expected.Port} ({expected.Scope}) from {expected.Workload}");
+            if (alerts.FirstOrDefault(a => Matches(a, expected)) is { } found) output.WriteLine($"found: {expected.Describe()} (id {found.Id})");
+            else output.WriteLine($"missing: {expected.Describe()}");
         }
 
         foreach (var alert in unexpected)
         {
-            output.WriteLine($"unexpected: {alert.Severity} {alert.Type} {alert.Protocol}/{alert.Port} ({alert.Scope}) from {alert.Workload}");
+            var port = alert.Port == 0 ? alert.Protocol : $"{alert.Protocol}/{alert.Port}";
+            var scope = alert.Scope.Length == 0 ? "" : $" ({alert.Scope})";
+            output.WriteLine($"unexpected: {alert.Severity} {alert.Type} {port}{scope} from {alert.Workload}");
         }
 
         output.WriteLine($"expected {scenario.ExpectedAlerts.Count} alerts, got {alerts.Count}");
@@ -79,8 +86,9 @@ internal sealed class DemoRun(IIngestTarget target, TextWriter output, TextWrite
     }
 
     /// <summary>
-    /// Reads the scenario workloads' alerts until the expected ones are there or <paramref name="wait"/> is up.
-    /// The gateway answers only after alerts are raised, so this normally ends at the first read.
+    /// Reads the alerts of the scenario's workloads and of its fleet group until the expected ones are there or
+    /// <paramref name="wait"/> is up. The gateway answers only after a workload's own alerts are raised, so those are
+    /// there at the first read; the fleet alert comes from the fleet aggregator's next flush (about a second later).
     /// </summary>
     private async Task<IReadOnlyList<AlertSummary>> PollAlertsAsync(DemoScenario scenario, TimeSpan wait, CancellationToken cancellationToken)
     {
@@ -88,9 +96,9 @@ internal sealed class DemoRun(IIngestTarget target, TextWriter output, TextWrite
         while (true)
         {
             var alerts = new List<AlertSummary>();
-            foreach (var workload in scenario.Workloads)
+            foreach (var subject in scenario.AlertSubjects)
             {
-                alerts.AddRange(await target.GetAlertsAsync(new AlertQuery(Limit: 50, Workload: workload), cancellationToken));
+                alerts.AddRange(await target.GetAlertsAsync(new AlertQuery(Limit: 50, Workload: subject), cancellationToken));
             }
 
             var complete = scenario.ExpectedAlerts.All(e => alerts.Any(a => Matches(a, e)));
@@ -106,7 +114,9 @@ internal sealed class DemoRun(IIngestTarget target, TextWriter output, TextWrite
     private void PrintAlert(AlertSummary alert)
     {
         output.WriteLine($"[{alert.Severity.ToUpperInvariant()}] {alert.Title}");
-        output.WriteLine($"    {alert.Type} {alert.Protocol}/{alert.Port} ({alert.Scope}) from {alert.Workload}, " +
+        var port = alert.Port == 0 ? alert.Protocol : $"{alert.Protocol}/{alert.Port}";
+        var scope = alert.Scope.Length == 0 ? "" : $" ({alert.Scope})";
+        output.WriteLine($"    {alert.Type} {port}{scope} from {alert.Workload}, " +
                          $"event time {alert.FirstSeen:HH:mm:ss}–{alert.LastSeen:HH:mm:ss}Z, {alert.Updates} update(s), id {alert.Id}");
         var samples = alert.SampleTargets.Length > 0 ? $": {string.Join(", ", alert.SampleTargets.Take(8))}{(alert.DistinctTargets > 8 ? ", …" : "")}" : "";
         output.WriteLine($"    {alert.DistinctTargets} distinct targets{samples}");
@@ -119,5 +129,6 @@ internal sealed class DemoRun(IIngestTarget target, TextWriter output, TextWrite
         && alert.Type == expected.Type
         && alert.Port == expected.Port
         && string.Equals(alert.Scope, expected.Scope, StringComparison.OrdinalIgnoreCase)
-        && string.Equals(alert.Severity, expected.Severity.Name(), StringComparison.OrdinalIgnoreCase);
+        && string.Equals(alert.Severity, expected.Severity.Name(), StringComparison.OrdinalIgnoreCase)
+        && (expected.ListedWorkloads is not { } listed || listed.All(w => alert.SampleTargets.Contains(w, StringComparer.Ordinal)));
 }

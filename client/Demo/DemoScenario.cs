@@ -1,11 +1,26 @@
 namespace OrleansDetect.Client.Demo;
 
 /// <summary>An alert the demo scenario is built to raise.</summary>
-internal sealed record ExpectedAlert(string Workload, string Type, int Port, string Scope, Severity Severity, int DistinctTargets);
+/// <remarks>
+/// <see cref="Workload"/> is the alert's subject as the API lists it: a workload, or for a fleet alert its group
+/// ("tcp/7123"). <see cref="ListedWorkloads"/>, when set, must all be among the alert's sample targets (a fleet alert
+/// lists the workloads that swept).
+/// </remarks>
+internal sealed record ExpectedAlert(string Workload, string Type, int Port, string Scope, Severity Severity, int DistinctTargets, IReadOnlyList<string>? ListedWorkloads = null)
+{
+    /// <summary>"medium port-sweep tcp/445 (internal) from build-agent-1", as the demo prints it.</summary>
+    public string Describe()
+    {
+        var port = Port == 0 ? "tcp" : $"tcp/{Port}";
+        var scope = Scope.Length == 0 ? "" : $" ({Scope})";
+        var from = ListedWorkloads is { } listed ? $"by {string.Join(", ", listed)}" : $"from {Workload}";
+        return $"{Severity.Name()} {Type} {port}{scope} {from}";
+    }
+}
 
 /// <summary>
-/// A few minutes of realistic traffic from a handful of workloads, ending at "now" (event time), with
-/// exactly two sweeps in it and noise that stays below every threshold:
+/// A few minutes of realistic traffic from a handful of workloads, ending at "now" (event time), with exactly the
+/// ten alerts of <see cref="ExpectedAlerts"/> in it and noise that stays below every threshold:
 /// <list type="bullet">
 /// <item>web-1 probes tcp/22 on 200 public addresses within two minutes (public sweep, ≥ 100 → high);</item>
 /// <item>build-agent-1 probes tcp/445 on 40 internal addresses (lateral-movement port, ≥ 25 → medium);</item>
@@ -13,6 +28,12 @@ internal sealed record ExpectedAlert(string Workload, string Type, int Port, str
 /// tcp/3389 (lateral needs 25), monitor-1 to 60 internal on tcp/8080 (internal needs 100), cache-1 on 10 ports of
 /// one host (a scan needs 15), and a few refused connections;</item>
 /// <item>monitor-1's health checks reach 60 hosts on tcp/9100, but they complete, so they are not probes.</item>
+/// <item>recon chain: jump-1 sweeps tcp/3389 on 30 internal addresses (lateral-movement port, ≥ 25 → medium), some
+/// of which refuse (the host exists), then port-scans one of those on 20 ports (≥ 15 → medium): the sweep, the scan
+/// and one high recon-chain alert linking them;</item>
+/// <item>fleet: worker-1, worker-2 and worker-3 (one compromised image) each sweep the run's fleet port
+/// (<see cref="FleetPort"/>) on 30 public addresses within the same minutes: three public sweeps (≥ 25 → medium) and
+/// one medium fleet-sweep alert whose subject is the port and which lists the three workloads;</item>
 /// <item>batch-1 and stub-1 also send 25 hours of history first, so their baselines are learned (24 h by default)
 /// before "now": stub-1 uses DNS-over-TLS to Cloudflare throughout and keeps doing so (no alert); batch-1 never used
 /// encrypted DNS and starts DNS-over-TLS to an unknown resolver (first use, not a known public resolver → high).</item>
@@ -31,6 +52,17 @@ internal sealed class DemoScenario
     public const int InternalSweepTargets = 40;
     public const string DotNewResolverWorkload = "batch-1";
     public const string DotKnownResolverWorkload = "stub-1";
+
+    public const string ChainScanner = "jump-1";
+    public const ushort ChainSweepPort = 3389;
+    public const int ChainSweepTargets = 30;
+    public const int ChainScanPorts = 20;
+    public static readonly IReadOnlyList<string> FleetSweepers = ["worker-1", "worker-2", "worker-3"];
+    public const int FleetSweepTargets = 30;
+
+    /// <summary>Fleet ports are <see cref="FleetPortBase"/> + (a hash of the run prefix mod <see cref="FleetPortCount"/>).</summary>
+    public const int FleetPortBase = 7000;
+    public const int FleetPortCount = 1000;
 
     /// <summary>A resolver batch-1 has never used and that is not a well-known public one (documentation range).</summary>
     public static readonly NetAddress UnknownDotResolver = NetAddress.FromV4(198, 51, 100, 53);
@@ -51,7 +83,14 @@ internal sealed class DemoScenario
         ("monitor-1", NetAddress.FromV4(10, 0, 9, 5)),
         (DotNewResolverWorkload, NetAddress.FromV4(10, 0, 3, 15)),
         (DotKnownResolverWorkload, NetAddress.FromV4(10, 0, 3, 16)),
+        (ChainScanner, NetAddress.FromV4(10, 0, 8, 30)),
+        ("worker-1", NetAddress.FromV4(10, 0, 13, 11)),
+        ("worker-2", NetAddress.FromV4(10, 0, 13, 12)),
+        ("worker-3", NetAddress.FromV4(10, 0, 13, 13)),
     ];
+
+    /// <summary>Ports jump-1 tries on the host it scans (3389, the swept port, is not among them).</summary>
+    private static readonly ushort[] ScanPorts = [21, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 443, 445, 993, 995, 1433, 1521, 3306, 5432, 5900, 5985, 6379, 8080, 9200];
 
     private static readonly NetAddress[] Cloudflare = [NetAddress.FromV4(1, 1, 1, 1), NetAddress.FromV4(1, 0, 0, 1)];
 
@@ -66,6 +105,7 @@ internal sealed class DemoScenario
     private static readonly (NetAddress Address, ushort Port) ObjectStore = (NetAddress.FromV4(198, 18, 0, 5), 443);
 
     private readonly Random _random;
+    private readonly int _seed;
     private readonly long _startMs;
     private readonly long _endMs;
     private readonly List<FlowLine> _events = [];
@@ -76,15 +116,42 @@ internal sealed class DemoScenario
         Prefix = prefix;
         Now = now;
         _random = new Random(seed);
+        _seed = seed;
         _endMs = now.ToUnixTimeMilliseconds();
         _startMs = _endMs - (long)Span.TotalMilliseconds;
         Workloads = [.. WorkloadAddresses.Select(w => prefix + w.Name)];
+        FleetPort = FleetPortFor(prefix);
+        FleetGroup = $"tcp/{FleetPort}";
+        ChainTarget = PickChainTarget();
         ExpectedAlerts =
         [
             new(prefix + PublicSweeper, DetectionTypes.PortSweep, PublicSweepPort, Scopes.Public, Severity.High, PublicSweepTargets),
             new(prefix + InternalSweeper, DetectionTypes.PortSweep, InternalSweepPort, Scopes.Internal, Severity.Medium, InternalSweepTargets),
             new(prefix + DotNewResolverWorkload, DetectionTypes.UnusualEncryptedDns, 853, UnknownDotResolver.ToString(), Severity.High, 1),
+            new(prefix + ChainScanner, DetectionTypes.PortSweep, ChainSweepPort, Scopes.Internal, Severity.Medium, ChainSweepTargets),
+            // The scan counts 3389 too: the chain target refused the sweep's probe as well.
+            new(prefix + ChainScanner, DetectionTypes.PortScan, 0, ChainTarget.ToString(), Severity.Medium, ChainScanPorts + 1),
+            new(prefix + ChainScanner, DetectionTypes.ReconChain, ChainSweepPort, Scopes.Internal, Severity.High, 1),
+            .. FleetSweepers.Select(w => new ExpectedAlert(prefix + w, DetectionTypes.PortSweep, FleetPort, Scopes.Public, Severity.Medium, FleetSweepTargets)),
+            new(FleetGroup, DetectionTypes.FleetSweep, FleetPort, "", Severity.Medium, FleetSweepers.Count, [.. FleetSweepers.Select(w => prefix + w)]),
         ];
+    }
+
+    /// <summary>The run's fleet port: a fleet alert's subject is the port, shared by everything that sweeps it.</summary>
+    /// <remarks>
+    /// Why a per-run port: a fleet window holds every workload that swept its port in the last 10 minutes, whoever
+    /// sent it. With one fixed port, a second run within the window would add its three workers to the first run's
+    /// alert (an update to 6 workloads, not a new alert of 3), so runs would add up. Deriving the port from the run
+    /// prefix (stable FNV-1a, not string.GetHashCode, which changes per process) gives each run its own fleet alert;
+    /// two runs that land on the same port anyway (1 in <see cref="FleetPortCount"/>) still each find the alert,
+    /// because the demo matches it by the workloads it lists, not by its workload count. The range 7000–7999 holds
+    /// no port the rest of the scenario uses and no lateral-movement port.
+    /// </remarks>
+    public static int FleetPortFor(string prefix)
+    {
+        var hash = 2166136261u;
+        foreach (var c in prefix) hash = (hash ^ c) * 16777619u;
+        return FleetPortBase + (int)(hash % FleetPortCount);
     }
 
     public string Prefix { get; }
@@ -98,6 +165,18 @@ internal sealed class DemoScenario
     public IReadOnlyList<FlowLine> Events => _events;
 
     public IReadOnlyList<ExpectedAlert> ExpectedAlerts { get; }
+
+    /// <summary>The port the fleet workloads sweep in this run.</summary>
+    public int FleetPort { get; }
+
+    /// <summary>The fleet alert's subject, as the API lists it in <c>workload</c>: "tcp/7123".</summary>
+    public string FleetGroup { get; }
+
+    /// <summary>The host jump-1 scans: it refused jump-1's sweep, so it exists.</summary>
+    public NetAddress ChainTarget { get; }
+
+    /// <summary>What the demo reads alerts for: every workload and the fleet group.</summary>
+    public IReadOnlyList<string> AlertSubjects => [.. Workloads, FleetGroup];
 
     /// <summary>
     /// A prefix no earlier run used (six random hex digits), the demo's default: a second run against the same silo
@@ -115,6 +194,8 @@ internal sealed class DemoScenario
         scenario.AddPublicSweep();
         scenario.AddInternalSweep();
         scenario.AddNoise();
+        scenario.AddReconChain();
+        scenario.AddFleetSweep();
         scenario.AddLearningHistory();
         scenario.AddEncryptedDns();
         scenario._events.Sort((a, b) => a.TimeMs.CompareTo(b.TimeMs));
@@ -133,6 +214,10 @@ internal sealed class DemoScenario
             ["monitor-1"] = [InternalApi, Queue],
             [DotNewResolverWorkload] = [ObjectStore, Queue, InternalApi],
             [DotKnownResolverWorkload] = [InternalApi, PaymentsApi],
+            [ChainScanner] = [InternalApi, PackageRegistry],
+            ["worker-1"] = [Queue, ObjectStore, InternalApi],
+            ["worker-2"] = [Queue, ObjectStore, InternalApi],
+            ["worker-3"] = [Queue, ObjectStore, InternalApi],
         };
 
         foreach (var (name, _) in WorkloadAddresses)
@@ -197,6 +282,58 @@ internal sealed class DemoScenario
         {
             var state = _random.Next(3) == 0 ? FlowState.Rejected : FlowState.Attempted;
             Add(InternalSweeper, start + _random.Next(170_000), target, InternalSweepPort, FlowProtocol.Tcp, state);
+        }
+    }
+
+    /// <summary>The 30 internal hosts jump-1 sweeps; the first one (refusing) is the one it then scans.</summary>
+    private List<NetAddress> ChainSweepTargetsList { get; set; } = [];
+
+    private NetAddress PickChainTarget()
+    {
+        // Drawn from its own generator so that adding the chain leaves the other parts' random draws alone.
+        var random = new Random(_seed ^ 0x3389);
+        var candidates = Range(1, 254).Select(h => NetAddress.FromV4(10, 30, 0, (byte)h)).ToArray();
+        random.Shuffle(candidates);
+        ChainSweepTargetsList = [.. candidates.Take(ChainSweepTargets)];
+        return ChainSweepTargetsList[0];
+    }
+
+    /// <summary>
+    /// jump-1 sweeps tcp/3389 on 30 internal hosts within 90 s (the chain target and about a third of the others
+    /// refuse: they exist), then, a minute later, tries 20 ports of the chain target, which refuses all of them, and
+    /// completes handshakes on two more (open ports found).
+    /// </summary>
+    private void AddReconChain()
+    {
+        var sweepStart = _endMs - 230_000 + _random.Next(5_000);
+        for (var i = 0; i < ChainSweepTargetsList.Count; i++)
+        {
+            var state = i == 0 || _random.Next(3) == 0 ? FlowState.Rejected : FlowState.Attempted;
+            var t = i == 0 ? sweepStart : sweepStart + _random.Next(90_000);
+            Add(ChainScanner, t, ChainSweepTargetsList[i], ChainSweepPort, FlowProtocol.Tcp, state);
+        }
+
+        var ports = Pick(ScanPorts.ToList(), ChainScanPorts + 2);
+        var scanStart = _endMs - 120_000 + _random.Next(5_000);
+        for (var i = 0; i < ports.Count; i++)
+        {
+            var state = i < ChainScanPorts ? FlowState.Rejected : FlowState.Established;
+            Add(ChainScanner, scanStart + _random.Next(60_000), ChainTarget, ports[i], FlowProtocol.Tcp, state);
+        }
+    }
+
+    /// <summary>worker-1..3 each probe the fleet port on 30 public addresses within the same two minutes.</summary>
+    private void AddFleetSweep()
+    {
+        var targets = new List<NetAddress>();
+        for (byte host = 1; host <= 254; host++) targets.Add(NetAddress.FromV4(198, 18, 1, host));
+        var start = _endMs - 180_000 + _random.Next(20_000);
+        foreach (var worker in FleetSweepers)
+        {
+            foreach (var target in Pick(targets, FleetSweepTargets))
+            {
+                Add(worker, start + _random.Next(120_000), target, (ushort)FleetPort, FlowProtocol.Tcp, FlowState.Attempted);
+            }
         }
     }
 

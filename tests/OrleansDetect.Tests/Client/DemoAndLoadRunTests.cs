@@ -8,21 +8,45 @@ namespace OrleansDetect.Tests.Client;
 public sealed class DemoAndLoadRunTests
 {
     [Fact]
-    public async Task Demo_passes_when_exactly_the_three_expected_alerts_come_back()
+    public async Task Demo_passes_when_exactly_the_ten_expected_alerts_come_back()
     {
-        await using var gateway = new FakeGateway((request, _) => AnswerWithAlerts(request,
-            ("d1-web-1", 22, "public", "high", 200), ("d1-build-agent-1", 445, "internal", "medium", 40), ("d1-batch-1", 853, "198.51.100.53", "high", 1)));
+        var expected = DemoScenario.Create(DateTimeOffset.UtcNow, "d1-", seed: 3);
+        await using var gateway = new FakeGateway((request, _) => AnswerWithExpected(request, expected.ExpectedAlerts));
 
         var (exitCode, output, _) = await ClientCli.RunAsync("demo", "--gateway", gateway.Url, "--prefix", "d1-", "--seed", "3");
 
         Assert.Equal(0, exitCode);
-        Assert.Contains("expected 3 alerts, got 3", output);
+        Assert.Contains("expecting 10 alerts:", output);
+        Assert.Contains("expected 10 alerts, got 10", output);
         Assert.Contains("[HIGH]", output);
         Assert.Contains("200 distinct targets", output);
         Assert.Contains("MITRE ATT&CK: T1046", output);
+        Assert.Contains($"found: high recon-chain tcp/3389 (internal) from d1-jump-1", output);
+        Assert.Contains($"found: medium port-scan tcp ({expected.ChainTarget}) from d1-jump-1", output);
+        Assert.Contains($"found: medium fleet-sweep tcp/{expected.FleetPort} by d1-worker-1, d1-worker-2, d1-worker-3", output);
+        Assert.DoesNotContain("missing:", output);
+        Assert.Contains(gateway.Requests, r => r.Method == "GET" && r.PathAndQuery.Contains($"workload=tcp%2f{expected.FleetPort}", StringComparison.OrdinalIgnoreCase));
         var sent = gateway.FlowPosts.SelectMany(p => p.Lines).ToList();
-        Assert.Equal(DemoScenario.Create(DateTimeOffset.UtcNow, "d1-", seed: 3).Events.Count, sent.Count);
+        Assert.Equal(expected.Events.Count, sent.Count);
         Assert.All(sent, line => Assert.StartsWith("d1-", JsonDocument.Parse(line).RootElement.GetProperty("host").GetString()));
+    }
+
+    [Fact]
+    public async Task Demo_fails_when_the_fleet_alert_lists_other_workloads()
+    {
+        var scenario = DemoScenario.Create(DateTimeOffset.UtcNow, "d3-", seed: 3);
+        var fleet = scenario.ExpectedAlerts[^1];
+        // Another run's fleet alert on the same port: same subject and port, but not this run's workers.
+        var alerts = scenario.ExpectedAlerts.Take(scenario.ExpectedAlerts.Count - 1)
+            .Append(fleet with { ListedWorkloads = ["other-worker-1", "other-worker-2", "other-worker-3"] }).ToList();
+        await using var gateway = new FakeGateway((request, _) => AnswerWithExpected(request, alerts));
+
+        var (exitCode, output, _) = await ClientCli.RunAsync("demo", "--gateway", gateway.Url, "--prefix", "d3-", "--seed", "3", "--wait", "300ms");
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"missing: medium fleet-sweep tcp/{scenario.FleetPort} by d3-worker-1, d3-worker-2, d3-worker-3", output);
+        Assert.Contains($"unexpected: medium fleet-sweep tcp/{scenario.FleetPort} from tcp/{scenario.FleetPort}", output);
+        Assert.Contains("expected 10 alerts, got 10", output);
     }
 
     [Fact]
@@ -34,8 +58,10 @@ public sealed class DemoAndLoadRunTests
         var (exitCode, output, _) = await ClientCli.RunAsync("demo", "--gateway", gateway.Url, "--prefix", "d2-", "--wait", "300ms");
 
         Assert.Equal(1, exitCode);
-        Assert.Contains("expected 3 alerts, got 2", output);
+        Assert.Contains("expected 10 alerts, got 2", output);
+        Assert.Contains("found: high port-sweep tcp/22 (public) from d2-web-1", output);
         Assert.Contains("missing: medium port-sweep tcp/445 (internal) from d2-build-agent-1", output);
+        Assert.Contains("missing: high recon-chain tcp/3389 (internal) from d2-jump-1", output);
         Assert.Contains("unexpected: medium port-sweep tcp/23 (public) from d2-web-2", output);
     }
 
@@ -75,6 +101,31 @@ public sealed class DemoAndLoadRunTests
             scope = a.Scope,
             distinctTargets = a.Targets,
             sampleTargets = new[] { "198.51.100.1", "198.51.100.2" },
+            firstSeen = DateTimeOffset.UtcNow.AddMinutes(-2),
+            lastSeen = DateTimeOffset.UtcNow,
+            updates = 1,
+            mitre = new[] { "T1046", "T1595.001" },
+        });
+        return new FakeAnswer(200, JsonSerializer.Serialize(selected));
+    }
+
+    /// <summary>The gateway's answer when the cluster raised exactly <paramref name="alerts"/>, filtered by <c>workload</c> as the API does.</summary>
+    private static FakeAnswer AnswerWithExpected(RecordedRequest request, IReadOnlyList<ExpectedAlert> alerts)
+    {
+        if (request.Method == "POST") return FakeGateway.AcceptAll(request);
+        var workload = HttpUtility.ParseQueryString(new Uri("http://x" + request.PathAndQuery).Query)["workload"];
+        var selected = alerts.Where(a => workload is null || a.Workload == workload).Select(a => new
+        {
+            id = $"{AlertIdKey(a.Workload + "|" + a.Type + "|" + a.Port + "|" + a.Scope)}-1",
+            type = a.Type,
+            severity = a.Severity.Name(),
+            workload = a.Workload,
+            title = $"{a.Type}: {a.Workload}",
+            protocol = "tcp",
+            port = a.Port,
+            scope = a.Scope,
+            distinctTargets = a.DistinctTargets,
+            sampleTargets = a.ListedWorkloads?.ToArray() ?? ["198.51.100.1", "198.51.100.2"],
             firstSeen = DateTimeOffset.UtcNow.AddMinutes(-2),
             lastSeen = DateTimeOffset.UtcNow,
             updates = 1,

@@ -5,7 +5,8 @@ using OrleansDetect.Client.Demo;
 namespace OrleansDetect.Tests.Client;
 
 /// <summary>
-/// The demo promises exactly three alerts: two sweeps and one unusual DNS-over-TLS. These tests recount its events
+/// The demo promises exactly ten alerts: two sweeps and one unusual DNS-over-TLS; jump-1's sweep, scan and the recon
+/// chain linking them; three workers' sweeps of the run's fleet port and the fleet-wide sweep. These tests recount its events
 /// the way the design's detectors count (failed attempts, distinct targets per workload and port, by scope) with the
 /// design's thresholds, and check the encrypted-DNS story (history long enough to learn, who talks DoT to whom).
 /// </summary>
@@ -24,9 +25,10 @@ public sealed class DemoScenarioTests
     [InlineData(1)]
     [InlineData(7)]
     [InlineData(20261128)]
-    public void Exactly_the_two_sweeps_reach_a_sweep_threshold(int seed)
+    public void Exactly_the_promised_sweeps_reach_a_sweep_threshold(int seed)
     {
         var scenario = DemoScenario.Create(Now, seed: seed);
+        var fleetPort = scenario.FleetPort;
 
         var reached = SweepGroups(scenario)
             .Where(g => g.Targets >= SweepThreshold(g.Scope, g.Port))
@@ -34,8 +36,10 @@ public sealed class DemoScenarioTests
             .ToList();
 
         Assert.Equal(
-            [("build-agent-1", 445, "internal", 40), ("web-1", 22, "public", 200)],
+            [("build-agent-1", 445, "internal", 40), ("jump-1", 3389, "internal", 30), ("web-1", 22, "public", 200),
+             ("worker-1", fleetPort, "public", 30), ("worker-2", fleetPort, "public", 30), ("worker-3", fleetPort, "public", 30)],
             reached.Select(g => (g.Workload, g.Port, g.Scope, g.Targets)));
+        Assert.All(reached.Where(g => g.Workload != "web-1"), g => Assert.True(g.Targets < 4 * SweepThreshold(g.Scope, g.Port) && g.Targets < PublicHighThreshold, $"{g} would be high"));
         Assert.True(reached.Single(g => g.Workload == "web-1").Targets >= PublicHighThreshold);
     }
 
@@ -49,24 +53,56 @@ public sealed class DemoScenarioTests
         Assert.Equal(20, groups[("web-2", 23, "public")]);
         Assert.Equal(20, groups[("db-1", 3389, "internal")]);
         Assert.Equal(60, groups[("monitor-1", 8080, "internal")]);
-        Assert.All(groups.Where(g => g.Key.Workload is not ("web-1" or "build-agent-1") || g.Key.Port is not (22 or 445)),
+        Assert.All(groups.Where(g => !Promised(g.Key.Workload, g.Key.Port)),
             g => Assert.True(g.Value < SweepThreshold(g.Key.Scope, g.Key.Port), $"{g.Key} has {g.Value} targets"));
     }
 
     [Theory]
     [InlineData(1)]
     [InlineData(7)]
-    public void No_destination_sees_enough_failed_ports_for_a_port_scan(int seed)
+    public void Only_the_chain_target_sees_enough_failed_ports_for_a_port_scan(int seed)
     {
-        var portsPerTarget = DemoScenario.Create(Now, seed: seed).Events
+        var scenario = DemoScenario.Create(Now, seed: seed);
+        var portsPerTarget = scenario.Events
             .Where(e => e.IsFailed)
             .GroupBy(e => (e.Host, e.Dst))
             .Select(g => (g.Key.Host, Target: g.Key.Dst.ToString(), Ports: g.Select(e => e.DstPort).Distinct().Count()))
             .OrderByDescending(g => g.Ports)
             .ToList();
 
-        Assert.Equal(("cache-1", "10.0.5.5", 10), portsPerTarget[0]);
-        Assert.True(portsPerTarget[0].Ports < PortScanThreshold);
+        // 20 scanned ports plus 3389, which the chain target refused during the sweep.
+        Assert.Equal(("jump-1", scenario.ChainTarget.ToString(), 21), portsPerTarget[0]);
+        Assert.InRange(portsPerTarget[0].Ports, PortScanThreshold, 99);
+        Assert.Equal(("cache-1", "10.0.5.5", 10), portsPerTarget[1]);
+        Assert.True(portsPerTarget[1].Ports < PortScanThreshold);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    public void The_chain_target_answers_the_sweep_before_it_is_scanned(int seed)
+    {
+        var scenario = DemoScenario.Create(Now, seed: seed);
+        var jump = scenario.Events.Where(e => e.Host == "jump-1").ToList();
+        var sweep = jump.Where(e => e.DstPort == 3389 && e.IsFailed).ToList();
+        var scan = jump.Where(e => e.Dst == scenario.ChainTarget && e.DstPort != 3389).ToList();
+
+        Assert.Contains(sweep, e => e.Dst == scenario.ChainTarget && e.State == FlowState.Rejected);
+        Assert.True(scan.Min(e => e.TimeMs) > sweep.Max(e => e.TimeMs), "the scan starts after the sweep");
+        Assert.Equal(2, scan.Count(e => e.State == FlowState.Established));
+        Assert.DoesNotContain(scan, e => e.DstPort == 3389);
+    }
+
+    [Fact]
+    public void The_fleet_port_depends_on_the_prefix_only_and_stays_in_its_range()
+    {
+        var ports = Enumerable.Range(0, 200).Select(i => DemoScenario.FleetPortFor($"{i:x6}-")).ToList();
+
+        Assert.All(ports, p => Assert.InRange(p, 7000, 7999));
+        Assert.True(ports.Distinct().Count() > 150, "prefixes should spread over the range");
+        Assert.Equal(DemoScenario.FleetPortFor("abc123-"), DemoScenario.Create(Now, prefix: "abc123-").FleetPort);
+        Assert.Equal(DemoScenario.Create(Now, prefix: "abc123-", seed: 1).FleetPort, DemoScenario.Create(Now, prefix: "abc123-", seed: 9).FleetPort);
+        Assert.Equal($"tcp/{DemoScenario.FleetPortFor("")}", DemoScenario.Create(Now).FleetGroup);
     }
 
     [Fact]
@@ -88,7 +124,7 @@ public sealed class DemoScenarioTests
         Assert.All(events.Where(e => e.Host is not ("batch-1" or "stub-1")),
             e => Assert.InRange(e.TimeMs, Now.AddMinutes(-5).ToUnixTimeMilliseconds(), Now.ToUnixTimeMilliseconds()));
         Assert.Equal(events.OrderBy(e => e.TimeMs).Select(e => e.TimeMs), events.Select(e => e.TimeMs));
-        foreach (var (workload, port) in new[] { ("web-1", 22), ("build-agent-1", 445) })
+        foreach (var (workload, port) in new[] { ("web-1", 22), ("build-agent-1", 445), ("jump-1", 3389), ("worker-1", scenario.FleetPort), ("worker-2", scenario.FleetPort), ("worker-3", scenario.FleetPort) })
         {
             var sweep = events.Where(e => e.Host == workload && e.DstPort == port && e.IsFailed).ToList();
             Assert.True(sweep[^1].TimeMs - sweep[0].TimeMs <= TimeSpan.FromMinutes(3).TotalMilliseconds, $"{workload} sweep spans too long");
@@ -101,7 +137,7 @@ public sealed class DemoScenarioTests
         var scenario = DemoScenario.Create(Now);
         var events = scenario.Events;
 
-        Assert.Equal(["web-1", "web-2", "db-1", "cache-1", "build-agent-1", "monitor-1", "batch-1", "stub-1"], scenario.Workloads);
+        Assert.Equal(["web-1", "web-2", "db-1", "cache-1", "build-agent-1", "monitor-1", "batch-1", "stub-1", "jump-1", "worker-1", "worker-2", "worker-3"], scenario.Workloads);
         Assert.True(events.Count(e => e.State == FlowState.Established) > events.Count / 2);
         Assert.Contains(events, e => e.State == FlowState.Rejected && e.Host == "web-2" && e.DstPort == 5432);
         Assert.All(events.Where(e => e.DstPort == 853), e => Assert.Contains(e.Host, new[] { "batch-1", "stub-1" }));
@@ -145,9 +181,15 @@ public sealed class DemoScenarioTests
         var scenario = DemoScenario.Create(Now, prefix: "t42-");
 
         Assert.All(scenario.Events, e => Assert.StartsWith("t42-", e.Host));
+        var fleet = scenario.FleetPort;
         Assert.Equal(
-            [("t42-web-1", 22, Severity.High), ("t42-build-agent-1", 445, Severity.Medium), ("t42-batch-1", 853, Severity.High)],
-            scenario.ExpectedAlerts.Select(a => (a.Workload, a.Port, a.Severity)));
+            [("t42-web-1", "port-sweep", 22, Severity.High), ("t42-build-agent-1", "port-sweep", 445, Severity.Medium), ("t42-batch-1", "unusual-encrypted-dns", 853, Severity.High),
+             ("t42-jump-1", "port-sweep", 3389, Severity.Medium), ("t42-jump-1", "port-scan", 0, Severity.Medium), ("t42-jump-1", "recon-chain", 3389, Severity.High),
+             ("t42-worker-1", "port-sweep", fleet, Severity.Medium), ("t42-worker-2", "port-sweep", fleet, Severity.Medium), ("t42-worker-3", "port-sweep", fleet, Severity.Medium),
+             ($"tcp/{fleet}", "fleet-sweep", fleet, Severity.Medium)],
+            scenario.ExpectedAlerts.Select(a => (a.Workload, a.Type, a.Port, a.Severity)));
+        Assert.Equal(["t42-worker-1", "t42-worker-2", "t42-worker-3"], scenario.ExpectedAlerts[^1].ListedWorkloads!);
+        Assert.Equal([.. scenario.Workloads, $"tcp/{fleet}"], scenario.AlertSubjects);
     }
 
     [Fact]
@@ -155,6 +197,10 @@ public sealed class DemoScenarioTests
     {
         Assert.Equal(DemoScenario.Create(Now, seed: 5).Events, DemoScenario.Create(Now, seed: 5).Events);
     }
+
+    private static bool Promised(string workload, int port) =>
+        (workload, port) is ("web-1", 22) or ("build-agent-1", 445) or ("jump-1", 3389)
+        || (workload.StartsWith("worker-", StringComparison.Ordinal) && port is >= 7000 and <= 7999);
 
     private static int SweepThreshold(string scope, int port) =>
         scope == "public" ? PublicSweepThreshold : LateralPorts.Contains(port) ? LateralSweepThreshold : InternalSweepThreshold;
