@@ -62,8 +62,17 @@ public static class WorkloadsApi
     internal static async Task<Results<Ok<WorkloadView>, ProblemHttpResult>> GetWorkload(string id, IGrainFactory grains)
     {
         // The registry first: a ghost id (a typo, a scanner walking ids) must not activate a grain and read storage.
-        if (!await WorkloadRegistry.For(grains, id).Contains(id)) return NotFound(id);
-        var view = await grains.GetGrain<IWorkloadGrain>(id).GetView();
+        // A registry bucket whose silo died may have lost names registered in its last second; a workload among
+        // them that is active is still found through the grain directory (a lookup that activates nothing), and
+        // registers again with its next activation.
+        var workload = grains.GetGrain<IWorkloadGrain>(id);
+        if (!await WorkloadRegistry.For(grains, id).Contains(id)
+            && await grains.GetGrain<IManagementGrain>(0).GetActivationAddress(workload) is null)
+        {
+            return NotFound(id);
+        }
+
+        var view = await workload.GetView();
         return view.EventsSeen == 0 ? NotFound(id) : TypedResults.Ok(view);
     }
 

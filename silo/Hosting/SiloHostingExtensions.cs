@@ -49,6 +49,7 @@ public static class SiloHostingExtensions
             // ClusterId, ServiceId and Endpoints (AdvertisedIPAddress, ports) from "Orleans" itself, but not these.
             // Validated on start so a value the binder cannot convert is reported before the silo starts.
             services.AddOptions<ClusterMembershipOptions>().BindConfiguration("Orleans:Membership").ValidateOnStart();
+            UseDefaultPlacement(services, configuration);
 
             var redis = configuration.GetConnectionString(RedisConnectionName);
             if (!string.IsNullOrWhiteSpace(redis))
@@ -152,6 +153,31 @@ public static class SiloHostingExtensions
 
     /// <summary>Default for <see cref="DeadSiloLeaseKey"/>.</summary>
     public static readonly TimeSpan DefaultDeadSiloLease = TimeSpan.FromSeconds(1);
+
+    /// <summary>Configuration key (env `Orleans__Placement`) of the default placement of new activations.</summary>
+    public const string PlacementKey = "Orleans:Placement";
+
+    /// <summary>
+    /// Where new activations go (<see cref="PlacementKey"/>): Orleans' own default, resource-optimized, unless set to
+    /// <c>random</c> (spreads new workloads evenly at once, where resource-optimized sends a burst of new activations to
+    /// the least loaded silo, e.g. one that just restarted) or <c>activation-count</c>.
+    /// </summary>
+    private static void UseDefaultPlacement(IServiceCollection services, IConfiguration configuration)
+    {
+        switch (configuration[PlacementKey]?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "resource-optimized":
+                return;
+            case "random":
+                services.AddSingleton<PlacementStrategy, RandomPlacement>();
+                return;
+            case "activation-count":
+                services.AddSingleton<PlacementStrategy, ActivationCountBasedPlacement>();
+                return;
+            default:
+                throw ConfigurationErrors.Invalid(PlacementKey, $"must be resource-optimized, random or activation-count (was '{configuration[PlacementKey]}')");
+        }
+    }
 
     /// <summary>
     /// How long after a silo is declared dead the distributed directory still refuses to activate its grains elsewhere

@@ -25,7 +25,10 @@ public sealed partial class ReconSignalGrain(DetectionSettings settings, ILogger
         return Task.CompletedTask;
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Flush();
+    // A silo that is stopping drops what it buffered in its last flush interval: the fleet windows are memory-only,
+    // and a stopping single silo has nowhere to place a fleet grain (Orleans' placement retries log at Warning).
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        reason.ReasonCode == DeactivationReasonCode.ShuttingDown ? Task.CompletedTask : Flush();
 
     public Task Send(ReconSignals signals)
     {

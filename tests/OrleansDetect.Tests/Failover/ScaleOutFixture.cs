@@ -58,6 +58,9 @@ public class ScaleOutFixture : IAsyncLifetime
         // Declare a killed silo dead after about two missed one-second probes instead of the default ~15 s.
         "Orleans__Membership__ProbeTimeout=00:00:01",
         "Orleans__Membership__NumMissedProbesLimit=2",
+        // Resource-optimized placement sends every new workload to a silo that just restarted (earlier tests kill and
+        // restart silos): the kill tests need workloads on the victim and on the survivors.
+        "Orleans__Placement=random",
         "Orleans__Membership__TableRefreshTimeout=00:00:02",
         "Redis__ProbeInterval=00:00:00.500",
         "Redis__ProbeTimeout=00:00:01",
