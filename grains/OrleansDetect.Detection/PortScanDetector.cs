@@ -87,28 +87,9 @@ public sealed partial class PortScanDetector
         _windows.Judge(watermarkMs, _threshold, _reports);
         foreach (var report in _reports)
         {
-            findings.Add(new Finding
-            {
-                // A scan spans ports: its key is the target, and its port is null.
-                Key = new AlertKey
-                {
-                    Subject = _subject,
-                    Type = DetectionTypes.PortScan,
-                    Protocol = report.Group.Protocol,
-                    Target = report.Group.Target,
-                },
-                Severity = report.Severity,
-                DistinctTargets = report.Distinct,
-                SampleTargets = Array.ConvertAll(report.Sample, static p => p.ToString(CultureInfo.InvariantCulture)),
-                FailedAttempts = report.FailedAttempts,
-                WindowStartMs = report.WindowStartMs,
-                WindowEndMs = watermarkMs,
-                Threshold = report.Threshold.Medium,
-                ThresholdReason = report.Threshold.Reason,
-                Mitre = ScanMitre,
-                DuringLearning = duringLearning,
-                Evidence = _sampled.Mark(report.Saturated ? FindingEvidence.Saturated() : null, watermarkMs),
-            });
+            findings.Add(ScanFinding(DetectionTypes.PortScan, report.Group, report.Severity, report.Distinct, report.Sample,
+                report.FailedAttempts, report.WindowStartMs, watermarkMs, report.Threshold.Medium, report.Threshold.Reason, duringLearning,
+                _sampled.Mark(report.Saturated ? FindingEvidence.Saturated() : null, watermarkMs)));
             _slow?.MuteOpenSet(report.Group);
         }
 
@@ -136,29 +117,29 @@ public sealed partial class PortScanDetector
                 continue;
             }
 
-            findings.Add(new Finding
-            {
-                Key = new AlertKey
-                {
-                    Subject = _subject,
-                    Type = DetectionTypes.SlowPortScan,
-                    Protocol = report.Group.Protocol,
-                    Target = report.Group.Target,
-                },
-                Severity = report.Severity,
-                DistinctTargets = report.Distinct,
-                SampleTargets = Array.ConvertAll(report.Sample, static p => p.ToString(CultureInfo.InvariantCulture)),
-                FailedAttempts = report.FailedAttempts,
-                WindowStartMs = report.FirstMs,
-                WindowEndMs = watermarkMs,
-                Threshold = report.Threshold.Medium,
-                ThresholdReason = $"{report.Threshold.Reason}, {_slowRule}",
-                Mitre = ScanMitre,
-                DuringLearning = duringLearning,
-                Evidence = SlowFindings.Evidence(report.Saturated, report.LastNewMs),
-            });
+            findings.Add(ScanFinding(DetectionTypes.SlowPortScan, report.Group, report.Severity, report.Distinct, report.Sample,
+                report.FailedAttempts, report.FirstMs, watermarkMs, report.Threshold.Medium, $"{report.Threshold.Reason}, {_slowRule}", duringLearning,
+                SlowFindings.Evidence(report.Saturated, report.LastNewMs)));
         }
     }
+
+    /// <summary>A scan finding (windowed or slow): a scan spans ports, so its key is the target and its port is null.</summary>
+    private Finding ScanFinding(string type, ScanTarget group, Severity severity, int distinct, ushort[] sample, int failedAttempts,
+        long startMs, long endMs, int threshold, string thresholdReason, bool duringLearning, Dictionary<string, string>? evidence) => new()
+    {
+        Key = new AlertKey { Subject = _subject, Type = type, Protocol = group.Protocol, Target = group.Target },
+        Severity = severity,
+        DistinctTargets = distinct,
+        SampleTargets = Array.ConvertAll(sample, static p => p.ToString(CultureInfo.InvariantCulture)),
+        FailedAttempts = failedAttempts,
+        WindowStartMs = startMs,
+        WindowEndMs = endMs,
+        Threshold = threshold,
+        ThresholdReason = thresholdReason,
+        Mitre = ScanMitre,
+        DuringLearning = duringLearning,
+        Evidence = evidence,
+    };
 }
 
 /// <summary>(protocol, destination): the group a port scan counts ports in.</summary>

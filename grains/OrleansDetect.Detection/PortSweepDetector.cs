@@ -88,28 +88,9 @@ public sealed partial class PortSweepDetector
         foreach (var report in _reports)
         {
             var group = report.Group;
-            findings.Add(new Finding
-            {
-                Key = new AlertKey
-                {
-                    Subject = _subject,
-                    Type = DetectionTypes.PortSweep,
-                    Protocol = group.Protocol,
-                    Port = group.Port,
-                    Scope = group.Scope.ToScopeName(),
-                },
-                Severity = report.Severity,
-                DistinctTargets = report.Distinct,
-                SampleTargets = Array.ConvertAll(report.Sample, static a => a.ToString()),
-                FailedAttempts = report.FailedAttempts,
-                WindowStartMs = report.WindowStartMs,
-                WindowEndMs = watermarkMs,
-                Threshold = report.Threshold.Medium,
-                ThresholdReason = report.Threshold.Reason,
-                Mitre = group.Scope == TargetScope.Public ? PublicMitre : InternalMitre,
-                DuringLearning = duringLearning,
-                Evidence = _sampled.Mark(report.Saturated ? FindingEvidence.Saturated() : null, watermarkMs),
-            });
+            findings.Add(SweepFinding(DetectionTypes.PortSweep, group, report.Severity, report.Distinct, report.Sample,
+                report.FailedAttempts, report.WindowStartMs, watermarkMs, report.Threshold.Medium, report.Threshold.Reason, duringLearning,
+                _sampled.Mark(report.Saturated ? FindingEvidence.Saturated() : null, watermarkMs)));
             _slow?.MuteOpenSet(group);
         }
 
@@ -137,31 +118,29 @@ public sealed partial class PortSweepDetector
                 continue;
             }
 
-            var group = report.Group;
-            findings.Add(new Finding
-            {
-                Key = new AlertKey
-                {
-                    Subject = _subject,
-                    Type = DetectionTypes.SlowPortSweep,
-                    Protocol = group.Protocol,
-                    Port = group.Port,
-                    Scope = group.Scope.ToScopeName(),
-                },
-                Severity = report.Severity,
-                DistinctTargets = report.Distinct,
-                SampleTargets = Array.ConvertAll(report.Sample, static a => a.ToString()),
-                FailedAttempts = report.FailedAttempts,
-                WindowStartMs = report.FirstMs,
-                WindowEndMs = watermarkMs,
-                Threshold = report.Threshold.Medium,
-                ThresholdReason = $"{report.Threshold.Reason}, {_slowRule}",
-                Mitre = group.Scope == TargetScope.Public ? PublicMitre : InternalMitre,
-                DuringLearning = duringLearning,
-                Evidence = SlowFindings.Evidence(report.Saturated, report.LastNewMs),
-            });
+            findings.Add(SweepFinding(DetectionTypes.SlowPortSweep, report.Group, report.Severity, report.Distinct, report.Sample,
+                report.FailedAttempts, report.FirstMs, watermarkMs, report.Threshold.Medium, $"{report.Threshold.Reason}, {_slowRule}", duringLearning,
+                SlowFindings.Evidence(report.Saturated, report.LastNewMs)));
         }
     }
+
+    /// <summary>A sweep finding (windowed or slow) of one (protocol, port, scope) group.</summary>
+    private Finding SweepFinding(string type, PortKey group, Severity severity, int distinct, NetAddress[] sample, int failedAttempts,
+        long startMs, long endMs, int threshold, string thresholdReason, bool duringLearning, Dictionary<string, string>? evidence) => new()
+    {
+        Key = new AlertKey { Subject = _subject, Type = type, Protocol = group.Protocol, Port = group.Port, Scope = group.Scope.ToScopeName() },
+        Severity = severity,
+        DistinctTargets = distinct,
+        SampleTargets = Array.ConvertAll(sample, static a => a.ToString()),
+        FailedAttempts = failedAttempts,
+        WindowStartMs = startMs,
+        WindowEndMs = endMs,
+        Threshold = threshold,
+        ThresholdReason = thresholdReason,
+        Mitre = group.Scope == TargetScope.Public ? PublicMitre : InternalMitre,
+        DuringLearning = duringLearning,
+        Evidence = evidence,
+    };
 
     /// <summary>The largest windows, for the workload view; counts may include entries that expired since the last prune.</summary>
     public IEnumerable<(PortKey Key, int Distinct, int Threshold)> Windows(int top = 20)
