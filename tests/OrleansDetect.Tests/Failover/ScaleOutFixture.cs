@@ -45,6 +45,30 @@ public class ScaleOutFixture : IAsyncLifetime
         while (_silos.Count + started.Count < SiloCount) started.Add(SiloProcess.Start(Settings()));
         _silos.AddRange(started);
         await Task.WhenAll(_silos.Select(s => s.WaitReadyAsync(Http, TimeSpan.FromSeconds(90))));
+        if (started.Count > 0 && _orleans is not null) await UntilClientReachesLiveGatewaysAsync();
+    }
+
+    /// <summary>
+    /// After silos were replaced, the long-lived cluster client may still try a killed silo's gateway (its list is
+    /// refreshed from Redis periodically): call until several calls in a row go through (bounded), so a test's first
+    /// grain call does not fail on a gateway an earlier test killed.
+    /// </summary>
+    private async Task UntilClientReachesLiveGatewaysAsync()
+    {
+        var client = await ClusterClient();
+        for (int attempt = 0, inARow = 0; attempt < 100 && inARow < 3 * SiloCount; attempt++)
+        {
+            try
+            {
+                await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
+                inARow++;
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
+            {
+                inARow = 0;
+                await Task.Delay(200);
+            }
+        }
     }
 
     /// <summary>Settings a derived fixture adds (applied last, so they override these).</summary>
