@@ -61,6 +61,13 @@ public readonly record struct FlowEvent(
 [GenerateSerializer, Immutable]
 public sealed record WorkloadFlows([property: Id(0)] string Workload, [property: Id(1)] FlowEvent[] Events);
 
+/// <summary>
+/// One request's events for one workload, with that request's idempotency key: a workload call carries the segments of
+/// every request that reached the workload while its previous call was in flight.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record IngestSegment([property: Id(0)] FlowEvent[] Events, [property: Id(1)] IngestBatchKey Key);
+
 /// <summary>What a workload grain did with a batch.</summary>
 [GenerateSerializer, Immutable]
 public readonly record struct WorkloadIngestResult(

@@ -18,6 +18,8 @@ public static class DetectionServices
         services.AddOptions<ConsoleOptions>().BindConfiguration(ConsoleOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ConsoleOptions>, ConsoleOptionsValidator>();
         services.TryAddSingleton<AlertLinks>();
+        services.TryAddSingleton<Workloads.WorkloadReferences>();
+        services.TryAddSingleton<Workloads.WorkloadCallQueue>();
         services.TryAddSingleton<Alerts.Silences.SilenceCache>();
         services.TryAddSingleton<Alerts.Silences.SilenceRefresh>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Alerts.Silences.SilenceRefresh>());

@@ -32,6 +32,7 @@ public sealed partial class WorkloadGrain(
     // findings are capped per window), reported before anything else the grain does.
     private readonly List<Finding> _unreported = [];
     private WorkloadDetection _detection = null!;
+    private IReconSignalGrain? _signals;
     private long _writtenChanges;
     private long _checkpointedEvents;
 
@@ -65,20 +66,46 @@ public sealed partial class WorkloadGrain(
 
     public Task<WorkloadIngestResult> Ingest(FlowEvent[] events) => Ingest(events, IngestBatchKey.None);
 
-    public async Task<WorkloadIngestResult> Ingest(FlowEvent[] events, IngestBatchKey key)
+    public async Task<WorkloadIngestResult> Ingest(FlowEvent[] events, IngestBatchKey key) =>
+        (await Ingest([new IngestSegment(events, key)]))[0];
+
+    public async Task<WorkloadIngestResult[]> Ingest(IngestSegment[] segments)
     {
         // Findings whose report failed last time go first: a resend that is answered from memory must not leave them behind.
         if (_unreported.Count > 0) await ReportUnreported();
 
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-        if (!key.IsNone && _recentBatches.TryGet(key, nowMs, out var first)) return first;
-
         var latestAllowedMs = nowMs + (long)settings.Clock.MaxClockSkew.TotalMilliseconds;
-        var outcome = _detection.Observe(events, latestAllowedMs);
-        if (outcome.Future > 0)
+        var results = new WorkloadIngestResult[segments.Length];
+        var observed = -1;
+        var future = 0;
+        for (var i = 0; i < segments.Length; i++)
         {
-            DetectTelemetry.FutureEvents.Add(outcome.Future);
-            LogFutureEvents(logger, outcome.Future, settings.Clock.MaxClockSkew);
+            var (events, key) = segments[i];
+            if (!key.IsNone && _recentBatches.TryGet(key, nowMs, out var first))
+            {
+                results[i] = first;
+                continue;
+            }
+
+            // A resend queued behind its original in the same call: answered like a resend, observed once.
+            if (EarlierSegmentWithKey(segments, i) is var earlier and >= 0)
+            {
+                results[i] = results[earlier];
+                continue;
+            }
+
+            var outcome = _detection.Observe(events, latestAllowedMs);
+            future += outcome.Future;
+            results[i] = new WorkloadIngestResult(outcome.Accepted, outcome.Late + outcome.Future, 0);
+            observed = i;
+        }
+
+        if (observed < 0) return results;
+        if (future > 0)
+        {
+            DetectTelemetry.FutureEvents.Add(future);
+            LogFutureEvents(logger, future, settings.Clock.MaxClockSkew);
         }
 
         _findings.Clear();
@@ -89,22 +116,40 @@ public sealed partial class WorkloadGrain(
             DetectTelemetry.RuleSuppressed(finding.Type, rule);
         }
 
-        ReconSignalForwarder.Forward(GrainFactory, _detection);
-        var rejected = outcome.Late + outcome.Future;
-        var result = new WorkloadIngestResult(outcome.Accepted, rejected, _findings.Count);
+        ReconSignalForwarder.Forward(_signals ??= GrainFactory.GetGrain<IReconSignalGrain>(0), _detection);
 
-        // The events are observed from here on, whatever happens to the reports: remember the key now.
-        if (!key.IsNone) _recentBatches.Remember(key, nowMs, result);
+        // The findings are counted against the last segment observed: they came of all of them, on one clock.
+        results[observed] = results[observed] with { Alerts = _findings.Count };
+
+        // The events are observed from here on, whatever happens to the reports: remember the keys now.
+        for (var i = 0; i <= observed; i++)
+        {
+            var key = segments[i].Key;
+            if (!key.IsNone && !_recentBatches.TryGet(key, nowMs, out _)) _recentBatches.Remember(key, nowMs, results[i]);
+        }
+
         var registration = Register();
         if (_findings.Count == 0)
         {
             await registration;
-            return result;
+            return results;
         }
 
         _unreported.AddRange(_findings);
         await Task.WhenAll(ReportUnreported(), registration);
-        return result;
+        return results;
+    }
+
+    private static int EarlierSegmentWithKey(IngestSegment[] segments, int index)
+    {
+        var key = segments[index].Key;
+        if (key.IsNone) return -1;
+        for (var j = 0; j < index; j++)
+        {
+            if (segments[j].Key == key) return j;
+        }
+
+        return -1;
     }
 
     /// <summary>Reports the owed findings; those whose report fails stay owed (and the call fails) until a later batch reports them.</summary>
