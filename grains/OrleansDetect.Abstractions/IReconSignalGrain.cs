@@ -11,6 +11,13 @@ public interface IReconSignalGrain : IGrainWithIntegerKey
     [Orleans.Concurrency.OneWay]
     Task Send(ReconSignals signals);
 
+    /// <summary>
+    /// Makes sure the silo's aggregator is active: the workload grains leave their signals in the silo's inbox in memory
+    /// and call this only when the inbox was empty, so the next flush finds them.
+    /// </summary>
+    [Orleans.Concurrency.OneWay]
+    Task Wake();
+
     /// <summary>Flushes what is queued now (tests, shutdown); completes when the fleet grains took it.</summary>
     Task Flush();
 }

@@ -125,7 +125,9 @@ public static class SiloHostingExtensions
                 }
             }
 
-            silo.AddActivityPropagation();
+            // Only when traces are exported: the two call filters wrap every grain call, and with nobody listening
+            // they would cost each workload call two more async frames for nothing.
+            if (!string.IsNullOrWhiteSpace(configuration[TelemetryExtensions.EndpointKey])) silo.AddActivityPropagation();
         });
 
         // After Orleans, so the collector's first flush finds the silo started.

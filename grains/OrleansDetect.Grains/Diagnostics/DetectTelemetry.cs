@@ -34,6 +34,14 @@ public static class DetectTelemetry
         "orleansdetect.ingest.batch.size", "{event}", "Valid events per ingest request",
         advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 10, 100, 500, 1_000, 5_000, 10_000, 50_000, 100_000] });
 
+    /// <summary>
+    /// Requests' segments per workload call: 1 under light load; more when requests reach a workload while its previous
+    /// call is in flight and ride in its next call together (the group commit that keeps wide batches fast).
+    /// </summary>
+    public static readonly Histogram<int> SegmentsPerCall = Meter.CreateHistogram(
+        "orleansdetect.ingest.call.segments", "{segment}", "Requests' event segments carried by one workload grain call",
+        advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64] });
+
     /// <summary>From the body being read to every workload grain having processed the batch.</summary>
     public static readonly Histogram<double> IngestDuration = Meter.CreateHistogram(
         "orleansdetect.ingest.duration", "s", "Time to parse an ingest request and run detection on it",

@@ -13,7 +13,7 @@ namespace OrleansDetect.Grains.Fleet;
 // One activation per silo: a single buffer, flushed by its timer. Reentrant is safe: Send only appends to the current
 // buffers (no await), and a flush swaps them out before its first await.
 [StatelessWorker(1), Reentrant]
-public sealed partial class ReconSignalGrain(DetectionSettings settings, ILogger<ReconSignalGrain> logger) : Grain, IReconSignalGrain
+public sealed partial class ReconSignalGrain(DetectionSettings settings, ReconSignalInbox inbox, ILogger<ReconSignalGrain> logger) : Grain, IReconSignalGrain
 {
     private readonly FleetOptions _options = settings.Fleet;
     private Buffer _buffer = new();
@@ -46,8 +46,17 @@ public sealed partial class ReconSignalGrain(DetectionSettings settings, ILogger
         return Task.CompletedTask;
     }
 
+    public Task Wake() => Task.CompletedTask;
+
     public async Task Flush()
     {
+        var posted = new List<ReconSignals>();
+        _buffer.Dropped += inbox.Drain(posted);
+        foreach (var signals in posted)
+        {
+            await Send(signals);
+        }
+
         var buffer = _buffer;
         if (buffer.Count == 0 && buffer.Dropped == 0) return;
         _buffer = new Buffer();

@@ -12,27 +12,28 @@ public sealed partial class WorkloadCallQueue
     /// <see cref="Silence"/> without an answer are given up (a silo killed mid-call is declared dead only seconds
     /// later, and the rest of the request should not wait for it). Giving up a segment that may still complete is safe
     /// only when its resend is answered from memory: keyed requests. Answers come from many lanes at once: every
-    /// member takes the delivery's lock.
+    /// segment changes state by compare-and-swap.
     /// </summary>
     private sealed class Delivery
     {
-        private const byte Waiting = 0, InFlight = 1, Answered = 2, Failed = 3;
+        private const int Waiting = 0, InFlight = 1, Answered = 2, Failed = 3;
 
-        private readonly Lock _lock = new();
         private readonly IngestRetryOptions _options;
         private readonly ILogger _logger;
         private readonly WorkloadIngestResult[] _results;
-        private readonly byte[] _state;
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+        // Each segment moves Waiting → InFlight → Answered or Failed, by compare-and-swap: lanes answer a request's
+        // segments from many threads at once, and the one that ends the last open segment completes the request.
+        private readonly int[] _state;
+        private readonly long _started = Stopwatch.GetTimestamp();
         private readonly TaskCompletionSource<IngestResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly Timer _limits;
         private int _open;
         private int _unsent;
         private int _answered;
-        private TimeSpan _lastAnswer;
+        private long _lastAnswerTicks;
         private Exception? _fault;
-        private bool _pastDeadline;
-        private bool _done;
+        private volatile bool _pastDeadline;
 
         public Delivery(int segments, IngestBatchKey key, IngestRetryOptions options, ILogger logger)
         {
@@ -40,7 +41,7 @@ public sealed partial class WorkloadCallQueue
             _options = options;
             _logger = logger;
             _results = new WorkloadIngestResult[segments];
-            _state = new byte[segments];
+            _state = new int[segments];
             _open = segments;
             _unsent = segments;
             _limits = new Timer(static d => ((Delivery)d!).OnDeadline(), this, options.BatchDeadline, Timeout.InfiniteTimeSpan);
@@ -50,83 +51,79 @@ public sealed partial class WorkloadCallQueue
 
         public Task<IngestResult> Completion => _completion.Task;
 
+        private bool Done => _completion.Task.IsCompleted;
+
+        private TimeSpan Elapsed => Stopwatch.GetElapsedTime(_started);
+
+        private TimeSpan LastAnswer => TimeSpan.FromTicks(Volatile.Read(ref _lastAnswerTicks));
+
         /// <summary>Whether a lane may still send this segment: the request waits for it and its deadline has not passed.</summary>
         public bool MaySend(int index)
         {
-            lock (_lock)
+            var state = Volatile.Read(ref _state[index]);
+            if (state is Answered or Failed || Done) return false;
+            if (state == Waiting && (_pastDeadline || Elapsed >= _options.BatchDeadline))
             {
-                if (_done || _state[index] is Answered or Failed) return false;
-                if (_state[index] == Waiting && (_pastDeadline || _clock.Elapsed >= _options.BatchDeadline))
-                {
-                    FailLocked(index);
-                    return false;
-                }
-
-                return true;
+                End(index, Failed);
+                return false;
             }
+
+            return true;
         }
 
         public void Sent(int index)
         {
-            lock (_lock)
-            {
-                if (_done || _state[index] != Waiting) return;
-                _state[index] = InFlight;
-                if (--_unsent == 0 && !Key.IsNone) _ = WatchTailAsync();
-            }
+            if (Interlocked.CompareExchange(ref _state[index], InFlight, Waiting) != Waiting) return;
+            if (Interlocked.Decrement(ref _unsent) == 0 && !Key.IsNone && !Done) _ = WatchTailAsync();
         }
 
         public void Answer(int index, WorkloadIngestResult result)
         {
-            lock (_lock)
-            {
-                if (_done || _state[index] is Answered or Failed) return;
-                _results[index] = result;
-                _state[index] = Answered;
-                _answered++;
-                _lastAnswer = _clock.Elapsed;
-                if (--_open == 0) FinishLocked();
-            }
+            // Written before the state: whoever completes the request reads results only of segments marked Answered.
+            _results[index] = result;
+            if (!End(index, Answered)) return;
+            Interlocked.Increment(ref _answered);
+            Volatile.Write(ref _lastAnswerTicks, Elapsed.Ticks);
         }
 
         public void Fail(int index, Exception? fault)
         {
-            lock (_lock)
-            {
-                if (_done || _state[index] is Answered or Failed) return;
-                if (fault is not null) _fault ??= fault;
-                FailLocked(index);
-            }
+            if (fault is not null) Interlocked.CompareExchange(ref _fault, fault, null);
+            End(index, Failed);
         }
 
-        private void FailLocked(int index)
+        /// <summary>Ends a segment that is still open; the last one to end completes the request.</summary>
+        private bool End(int index, int outcome)
         {
-            if (_state[index] == Waiting) _unsent--;
-            _state[index] = Failed;
-            if (--_open == 0) FinishLocked();
+            while (true)
+            {
+                var state = Volatile.Read(ref _state[index]);
+                if (state is Answered or Failed) return false;
+                if (Interlocked.CompareExchange(ref _state[index], outcome, state) != state) continue;
+                if (state == Waiting) Interlocked.Decrement(ref _unsent);
+                if (Interlocked.Decrement(ref _open) == 0) Finish();
+                return true;
+            }
         }
 
         /// <summary>At the deadline nothing more is sent; one retry budget later, nothing more is waited for.</summary>
         private void OnDeadline()
         {
-            lock (_lock)
+            if (Done) return;
+            if (!_pastDeadline)
             {
-                if (_done) return;
-                if (!_pastDeadline)
+                _pastDeadline = true;
+                for (var i = 0; i < _state.Length; i++)
                 {
-                    _pastDeadline = true;
-                    for (var i = 0; i < _state.Length && !_done; i++)
-                    {
-                        if (_state[i] == Waiting) FailLocked(i);
-                    }
-
-                    if (!_done) _limits.Change(_options.RetryBudget, Timeout.InfiniteTimeSpan);
-                    return;
+                    if (Volatile.Read(ref _state[i]) == Waiting) End(i, Failed);
                 }
 
-                LogGaveUp(_logger, 1, _clock.Elapsed.TotalMilliseconds, "time limit");
-                GiveUpLocked();
+                if (!Done) _limits.Change(_options.RetryBudget, Timeout.InfiniteTimeSpan);
+                return;
             }
+
+            LogGaveUp(_logger, 1, Elapsed.TotalMilliseconds, "time limit");
+            GiveUp();
         }
 
         /// <summary>
@@ -135,25 +132,20 @@ public sealed partial class WorkloadCallQueue
         /// </summary>
         private async Task WatchTailAsync()
         {
-            while (true)
+            while (!Done)
             {
-                TimeSpan wait;
-                lock (_lock)
+                var lastAnswer = LastAnswer;
+                var quiet = Elapsed - lastAnswer;
+                var allowed = Silence(lastAnswer);
+                var answered = Volatile.Read(ref _answered) > 0;
+                if (answered && quiet >= allowed)
                 {
-                    if (_done) return;
-                    var quiet = _clock.Elapsed - _lastAnswer;
-                    var allowed = Silence();
-                    if (_answered > 0 && quiet >= allowed)
-                    {
-                        LogGaveUp(_logger, 1, _clock.Elapsed.TotalMilliseconds, "straggler");
-                        GiveUpLocked();
-                        return;
-                    }
-
-                    wait = _answered > 0 ? allowed - quiet : _options.StragglerTimeout;
+                    LogGaveUp(_logger, 1, Elapsed.TotalMilliseconds, "straggler");
+                    GiveUp();
+                    return;
                 }
 
-                await Task.Delay(wait).ConfigureAwait(false);
+                await Task.Delay(answered ? allowed - quiet : _options.StragglerTimeout).ConfigureAwait(false);
             }
         }
 
@@ -161,26 +153,25 @@ public sealed partial class WorkloadCallQueue
         /// How long the tail may go without an answer: <see cref="IngestRetryOptions.StragglerTimeout"/>, or as long as
         /// the request took to its latest answer when that is longer (a busy cluster answers slowly, not never).
         /// </summary>
-        private TimeSpan Silence() => _lastAnswer > _options.StragglerTimeout ? _lastAnswer : _options.StragglerTimeout;
+        private TimeSpan Silence(TimeSpan lastAnswer) => lastAnswer > _options.StragglerTimeout ? lastAnswer : _options.StragglerTimeout;
 
-        private void GiveUpLocked()
+        private void GiveUp()
         {
-            for (var i = 0; i < _state.Length && !_done; i++)
+            for (var i = 0; i < _state.Length && !Done; i++)
             {
-                if (_state[i] is Waiting or InFlight) FailLocked(i);
+                End(i, Failed);
             }
         }
 
-        private void FinishLocked()
+        private void Finish()
         {
-            _done = true;
             _limits.Dispose();
 
             // A failure that is not about membership fails the request as before; the client's resend with the same key
             // is answered from memory by the workloads that did process it.
-            if (_fault is not null)
+            if (Volatile.Read(ref _fault) is { } fault)
             {
-                _completion.TrySetException(_fault);
+                _completion.TrySetException(fault);
                 return;
             }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OrleansDetect.Grains.Diagnostics;
 
 namespace OrleansDetect.Grains.Workloads;
 
@@ -73,20 +74,17 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, IOpt
     private async Task LaneAsync()
     {
         PendingWorkload? workload;
+        Segment[] segments;
         lock (_lock)
         {
-            if (!_ready.TryDequeue(out workload)) _lanes--;
+            if (!TakeNext(out workload, out segments)) return;
         }
 
-        while (workload is not null)
+        while (true)
         {
-            Segment[] segments;
-            lock (_lock)
-            {
-                segments = workload.Take();
-            }
-
             await CallAsync(workload.Name, segments).ConfigureAwait(false);
+
+            // One turn of the lock per call: put the workload back or let it go, and take the next one.
             lock (_lock)
             {
                 if (workload.Waiting.Count > 0)
@@ -99,9 +97,23 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, IOpt
                     _workloads.Remove(workload.Name);
                 }
 
-                if (!_ready.TryDequeue(out workload)) _lanes--;
+                if (!TakeNext(out workload, out segments)) return;
             }
         }
+    }
+
+    /// <summary>Under the lock: the next ready workload and its waiting segments; false (and the lane ends) when none is ready.</summary>
+    private bool TakeNext([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PendingWorkload? workload, out Segment[] segments)
+    {
+        if (_ready.TryDequeue(out workload))
+        {
+            segments = workload.Take();
+            return true;
+        }
+
+        _lanes--;
+        segments = [];
+        return false;
     }
 
     /// <summary>
@@ -112,6 +124,7 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, IOpt
     {
         var segments = Live(taken);
         if (segments.Length == 0) return;
+        DetectTelemetry.SegmentsPerCall.Record(segments.Length);
         Stopwatch? retrying = null;
         var delay = _options.FirstRetryDelay;
         for (var attempt = 1; ; attempt++)

@@ -23,6 +23,7 @@ public sealed partial class WorkloadGrain(
     DetectionSettings settings,
     TimeProvider time,
     IOptions<BatchKeyOptions> batchKeys,
+    ReconSignalInbox signalInbox,
     ILogger<WorkloadGrain> logger) : Grain, IWorkloadGrain
 {
     private readonly RecentBatches _recentBatches = new(batchKeys.Value.IdempotencyWindow, batchKeys.Value.IdempotencyKeysPerWorkload);
@@ -116,7 +117,7 @@ public sealed partial class WorkloadGrain(
             DetectTelemetry.RuleSuppressed(finding.Type, rule);
         }
 
-        ReconSignalForwarder.Forward(_signals ??= GrainFactory.GetGrain<IReconSignalGrain>(0), _detection);
+        ReconSignalForwarder.Forward(signalInbox, () => _signals ??= GrainFactory.GetGrain<IReconSignalGrain>(0), _detection);
 
         // The findings are counted against the last segment observed: they came of all of them, on one clock.
         results[observed] = results[observed] with { Alerts = _findings.Count };
