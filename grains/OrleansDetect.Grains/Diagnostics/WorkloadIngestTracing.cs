@@ -21,17 +21,19 @@ public sealed class WorkloadIngestTracing : IIncomingGrainCallFilter
     {
         using (span)
         {
-            if (span.IsAllDataRequested && context.Request.GetArgument(0) is FlowEvent[] events)
+            if (span.IsAllDataRequested)
             {
-                var failed = 0;
-                foreach (ref readonly var e in events.AsSpan())
+                var (count, failed, segments) = context.Request.GetArgument(0) switch
                 {
-                    if (e.IsFailed) failed++;
-                }
+                    FlowEvent[] events => Count([events]),
+                    IngestSegment[] parts => Count(Array.ConvertAll(parts, p => p.Events)),
+                    _ => (0, 0, 0),
+                };
 
                 span.SetTag("workload", context.TargetId.Key.ToString());
-                span.SetTag("events", events.Length);
+                span.SetTag("events", count);
                 span.SetTag("failed", failed);
+                span.SetTag("segments", segments);
             }
 
             try
@@ -44,11 +46,31 @@ public sealed class WorkloadIngestTracing : IIncomingGrainCallFilter
                 throw;
             }
 
-            if (context.Result is WorkloadIngestResult result)
+            var (findings, late) = context.Result switch
             {
-                span.SetTag("findings", result.Alerts);
-                span.SetTag("late", result.Late);
+                WorkloadIngestResult one => (one.Alerts, one.Late),
+                WorkloadIngestResult[] many => (many.Sum(r => r.Alerts), many.Sum(r => r.Late)),
+                _ => (0, 0),
+            };
+
+            span.SetTag("findings", findings);
+            span.SetTag("late", late);
+        }
+    }
+
+    /// <summary>Events and failed attempts over a call's segments (a coalesced call carries several requests').</summary>
+    private static (int Events, int Failed, int Segments) Count(FlowEvent[][] segments)
+    {
+        int events = 0, failed = 0;
+        foreach (var segment in segments)
+        {
+            events += segment.Length;
+            foreach (ref readonly var e in segment.AsSpan())
+            {
+                if (e.IsFailed) failed++;
             }
         }
+
+        return (events, failed, segments.Length);
     }
 }

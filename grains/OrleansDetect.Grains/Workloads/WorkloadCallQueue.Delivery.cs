@@ -35,9 +35,10 @@ public sealed partial class WorkloadCallQueue
         private Exception? _fault;
         private volatile bool _pastDeadline;
 
-        public Delivery(int segments, IngestBatchKey key, IngestRetryOptions options, ILogger logger)
+        public Delivery(int segments, IngestBatchKey key, Activity? span, IngestRetryOptions options, ILogger logger)
         {
             Key = key;
+            Span = span;
             _options = options;
             _logger = logger;
             _results = new WorkloadIngestResult[segments];
@@ -48,6 +49,9 @@ public sealed partial class WorkloadCallQueue
         }
 
         public IngestBatchKey Key { get; }
+
+        /// <summary>The request's span (null when nobody traces): the parent of calls whose first segment is this request's.</summary>
+        public Activity? Span { get; }
 
         public Task<IngestResult> Completion => _completion.Task;
 

@@ -38,7 +38,7 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, IOpt
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Length == 0) return Task.FromResult(new IngestResult(0, 0));
-        var delivery = new Delivery(batch.Length, key, _options, logger);
+        var delivery = new Delivery(batch.Length, key, Activity.Current, _options, logger);
         var lanes = 0;
         lock (_lock)
         {
@@ -61,10 +61,14 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, IOpt
             }
         }
 
-        // Lanes run off the caller's grain context: their calls and continuations belong to no activation.
-        for (var i = 0; i < lanes; i++)
+        // Lanes run off the caller's grain context, and without its execution context: a lane outlives the request that
+        // started it and calls for every request, each call under the span of the request its first segment came from.
+        using (ExecutionContext.SuppressFlow())
         {
-            _ = Task.Run(LaneAsync);
+            for (var i = 0; i < lanes; i++)
+            {
+                _ = Task.Run(LaneAsync);
+            }
         }
 
         return delivery.Completion;
@@ -136,6 +140,8 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, IOpt
                 segments[i].Delivery.Sent(segments[i].Index);
             }
 
+            // A call carries one trace: that of its first segment's request, whose span is still open (it waits for it).
+            Activity.Current = segments[0].Delivery.Span;
             try
             {
                 var results = await workloads.For(workload).Ingest(wire).ConfigureAwait(false);
