@@ -34,6 +34,32 @@ public static class Program
             return;
         }
 
+        if (args is ["detection-loop", ..])
+        {
+            // A quick in-process figure (and a steady loop to profile with dotnet-trace): replays the
+            // WorkloadDetectionBenchmarks trace, everything on and without the recon additions, in turns.
+            var bench = new WorkloadDetectionBenchmarks();
+            bench.Setup();
+            var seconds = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
+            var only = args.Length > 2 ? args[2] : null;
+            foreach (var (name, run) in new (string, Func<int>)[] { ("all", bench.AllDetectors), ("sweep-only", bench.WithoutRecon), ("all", bench.AllDetectors), ("sweep-only", bench.WithoutRecon) })
+            {
+                if (only is not null && name != only) continue;
+                var allocated = GC.GetAllocatedBytesForCurrentThread();
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                long events = 0;
+                while (sw.Elapsed.TotalSeconds < seconds)
+                {
+                    run();
+                    events += WorkloadDetectionBenchmarks.EventsPerReplay;
+                }
+
+                System.Console.WriteLine($"{name}: {sw.Elapsed.TotalNanoseconds / events:F1} ns/event, {(double)(GC.GetAllocatedBytesForCurrentThread() - allocated) / events:F1} B/event");
+            }
+
+            return;
+        }
+
         if (args is ["decoder-loop", ..])
         {
             var bench = new Ingest.FlowDecoderBenchmarks();

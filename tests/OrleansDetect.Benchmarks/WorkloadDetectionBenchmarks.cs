@@ -16,6 +16,9 @@ public class WorkloadDetectionBenchmarks
     private const int Workloads = 50;
     private const int EventsPerWorkload = 20_000;
     private const int TotalEvents = Workloads * EventsPerWorkload;
+
+    /// <summary>Events one benchmark invocation replays.</summary>
+    public const int EventsPerReplay = TotalEvents;
     private const int BatchSize = 500;
     private const long TraceSpanMs = 10 * 60 * 1000;
 
