@@ -71,15 +71,24 @@ internal sealed class IdleExpiringDistinctSets<TGroup, TMember>
         }
 
         set.Attempts++;
-        if (set.Members.Contains(member)) return;
-        if (set.Members.Count >= _maxPerGroup || (_members >= _maxMembers && !MakeRoom(group, watermarkMs)))
+        if (set.Members.Count < _maxPerGroup && _members < _maxMembers)
         {
-            if (!set.Saturated && set.Members.Count >= set.StaticThreshold) _grown = true;
-            set.Saturated = true;
-            return;
+            // Room for it: one lookup tells a known member from a new one (most probes repeat a target).
+            if (!set.Members.Add(member)) return;
+        }
+        else
+        {
+            if (set.Members.Contains(member)) return;
+            if (set.Members.Count >= _maxPerGroup || !MakeRoom(group, watermarkMs))
+            {
+                if (!set.Saturated && set.Members.Count >= set.StaticThreshold) _grown = true;
+                set.Saturated = true;
+                return;
+            }
+
+            set.Members.Add(member);
         }
 
-        set.Members.Add(member);
         _members++;
         if (set.SampleCount < set.Sample.Length) set.Sample[set.SampleCount++] = member;
         if (set.FirstMs == long.MinValue || timeMs < set.FirstMs) set.FirstMs = timeMs;

@@ -21,6 +21,13 @@ public sealed class IncidentOptions
 
     /// <summary>Per-port and per-host findings the incident keeps listed in its evidence (counts go on beyond).</summary>
     public int MaxListedFindings { get; set; } = 200;
+
+    /// <summary>
+    /// Wall-clock time between notifications (Slack) of an incident that keeps growing without escalating: at most
+    /// one update per interval, and an update held back by it goes out once the interval has passed, carrying the
+    /// latest counts. Zero: notify on opening and escalation only.
+    /// </summary>
+    public TimeSpan UpdateEvery { get; set; } = TimeSpan.FromMinutes(10);
 }
 
 public sealed class IncidentOptionsValidator : IValidateOptions<IncidentOptions>
@@ -32,6 +39,7 @@ public sealed class IncidentOptionsValidator : IValidateOptions<IncidentOptions>
         check.InRange(options.FoldAfter, 0, 1_000, nameof(options.FoldAfter));
         check.Positive(options.Interval, nameof(options.Interval));
         check.InRange(options.MaxListedFindings, 1, 10_000, nameof(options.MaxListedFindings));
+        check.InRange(options.UpdateEvery, TimeSpan.Zero, TimeSpan.FromDays(1), nameof(options.UpdateEvery));
         return check.Result;
     }
 }

@@ -14,6 +14,7 @@ public sealed partial class PortScanDetector
     private readonly NetworkScope _scope;
     private readonly AlertSubject _subject;
     private readonly Func<ScanTarget, int, WindowThreshold> _threshold;
+    private readonly string _thresholdReason;
     private readonly SlidingDistinctWindows<ScanTarget, ushort> _windows;
     private readonly List<WindowReport<ScanTarget, ushort>> _reports = [];
     private readonly IdleExpiringDistinctSets<ScanTarget, ushort>? _slow;
@@ -39,7 +40,8 @@ public sealed partial class PortScanDetector
         _subject = subject;
         _windowMs = (long)options.Window.TotalMilliseconds;
         _maxTracked = options.MaxTrackedPorts;
-        var threshold = new WindowThreshold(options.MediumThreshold, options.HighThreshold, $"static port-scan threshold {options.MediumThreshold}");
+        var threshold = new WindowThreshold(options.MediumThreshold, options.HighThreshold);
+        _thresholdReason = $"static port-scan threshold {options.MediumThreshold}";
         _threshold = (_, _) => threshold;
         _windows = new SlidingDistinctWindows<ScanTarget, ushort>(
             options.MaxTrackedPorts, options.MaxPortsPerTarget, options.SampleSize, _ => options.MediumThreshold, pruneEveryMs: _windowMs / 8);
@@ -88,7 +90,7 @@ public sealed partial class PortScanDetector
         foreach (var report in _reports)
         {
             findings.Add(ScanFinding(DetectionTypes.PortScan, report.Group, report.Severity, report.Distinct, report.Sample,
-                report.FailedAttempts, report.WindowStartMs, watermarkMs, report.Threshold.Medium, report.Threshold.Reason, duringLearning,
+                report.FailedAttempts, report.WindowStartMs, watermarkMs, report.Threshold.Medium, _thresholdReason, duringLearning,
                 _sampled.Mark(report.Saturated ? FindingEvidence.Saturated() : null, watermarkMs)));
             _slow?.MuteOpenSet(report.Group);
         }
@@ -118,7 +120,7 @@ public sealed partial class PortScanDetector
             }
 
             findings.Add(ScanFinding(DetectionTypes.SlowPortScan, report.Group, report.Severity, report.Distinct, report.Sample,
-                report.FailedAttempts, report.FirstMs, watermarkMs, report.Threshold.Medium, $"{report.Threshold.Reason}, {_slowRule}", duringLearning,
+                report.FailedAttempts, report.FirstMs, watermarkMs, report.Threshold.Medium, $"{_thresholdReason}, {_slowRule}", duringLearning,
                 SlowFindings.Evidence(report.Saturated, report.LastNewMs)));
         }
     }

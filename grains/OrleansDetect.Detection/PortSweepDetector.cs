@@ -89,7 +89,7 @@ public sealed partial class PortSweepDetector
         {
             var group = report.Group;
             findings.Add(SweepFinding(DetectionTypes.PortSweep, group, report.Severity, report.Distinct, report.Sample,
-                report.FailedAttempts, report.WindowStartMs, watermarkMs, report.Threshold.Medium, report.Threshold.Reason, duringLearning,
+                report.FailedAttempts, report.WindowStartMs, watermarkMs, report.Threshold.Medium, ThresholdReason(group), duringLearning,
                 _sampled.Mark(report.Saturated ? FindingEvidence.Saturated() : null, watermarkMs)));
             _slow?.MuteOpenSet(group);
         }
@@ -119,7 +119,7 @@ public sealed partial class PortSweepDetector
             }
 
             findings.Add(SweepFinding(DetectionTypes.SlowPortSweep, report.Group, report.Severity, report.Distinct, report.Sample,
-                report.FailedAttempts, report.FirstMs, watermarkMs, report.Threshold.Medium, $"{report.Threshold.Reason}, {_slowRule}", duringLearning,
+                report.FailedAttempts, report.FirstMs, watermarkMs, report.Threshold.Medium, $"{ThresholdReason(report.Group)}, {_slowRule}", duringLearning,
                 SlowFindings.Evidence(report.Saturated, report.LastNewMs)));
         }
     }
@@ -175,18 +175,29 @@ public sealed partial class PortSweepDetector
 
     private WindowThreshold Threshold(PortKey group, int staticMedium)
     {
-        var isPublic = group.Scope == TargetScope.Public;
-        var staticHigh = isPublic ? _options.PublicHighThreshold : _options.InternalHighMultiplier * staticMedium;
+        var staticHigh = group.Scope == TargetScope.Public ? _options.PublicHighThreshold : _options.InternalHighMultiplier * staticMedium;
         var learned = _baseline?.LearnedFloor(group) ?? 0;
         if (learned > staticMedium)
         {
             // High keeps the static high:medium ratio above the learned floor.
             var learnedHigh = (int)Math.Min(int.MaxValue, ((long)learned * staticHigh + staticMedium - 1) / staticMedium);
-            var why = _baseline!.DescribeFloor(group);
-            return new WindowThreshold(learned, Math.Max(staticHigh, learnedHigh), $"{why} (static {staticMedium})");
+            return new WindowThreshold(learned, Math.Max(staticHigh, learnedHigh));
         }
 
-        var reason = isPublic ? $"static public threshold {staticMedium}"
+        return new WindowThreshold(staticMedium, staticHigh);
+    }
+
+    /// <summary>Why <see cref="Threshold"/> is what it is, for a finding (the baseline has not moved since the judgement).</summary>
+    private string ThresholdReason(PortKey group)
+    {
+        var staticMedium = StaticThreshold(group);
+        var learned = _baseline?.LearnedFloor(group) ?? 0;
+        if (learned > staticMedium)
+        {
+            return $"{_baseline!.DescribeFloor(group)} (static {staticMedium})";
+        }
+
+        var reason = group.Scope == TargetScope.Public ? $"static public threshold {staticMedium}"
             : _lateralMovementPorts.Contains(group.Port) ? $"lateral-movement port threshold {staticMedium}"
             : $"static internal threshold {staticMedium}";
         if (learned > 0)
@@ -194,6 +205,6 @@ public sealed partial class PortSweepDetector
             reason += $" (above the learned baseline threshold {learned})";
         }
 
-        return new WindowThreshold(staticMedium, staticHigh, reason);
+        return reason;
     }
 }

@@ -24,6 +24,10 @@ public sealed class ReconChainDetector
     // Hosts that answered a swept port: their answers on any port are remembered, so a chain names the open ports found.
     private readonly HashSet<NetAddress> _shortlist = [];
 
+    // One bit per (port mod 64) of the ports in _responders: most flows go to ports nobody probed, and a clear bit
+    // answers them without a dictionary lookup. Set on adding a port, rebuilt when ports are forgotten.
+    private ulong _respondersMask;
+
     public ReconChainDetector(ReconChainOptions options, AlertSubject subject)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -43,7 +47,8 @@ public sealed class ReconChainDetector
     {
         if (!_options.Enabled || e.Protocol == FlowProtocol.Icmp) return;
         var port = new ProbedPort(e.Protocol, e.DstPort);
-        if (_responders.TryGetValue(port, out var responders))
+        Responders? responders = null;
+        if ((_respondersMask & MaskBit(e.DstPort)) != 0 && _responders.TryGetValue(port, out responders))
         {
             if (e.IsFailed) responders.LastProbeMs = Math.Max(responders.LastProbeMs, e.TimeMs);
         }
@@ -53,6 +58,7 @@ public sealed class ReconChainDetector
             if (_responders.Count >= _options.MaxTrackedPorts) ForgetIdlestPort();
             responders = new Responders { LastProbeMs = e.TimeMs };
             _responders.Add(port, responders);
+            _respondersMask |= MaskBit(e.DstPort);
         }
 
         if (e.State is FlowState.Established or FlowState.Rejected)
@@ -164,10 +170,21 @@ public sealed class ReconChainDetector
             if (watermarkMs - chain.SweptAtMs > _followUpMs) _chains.Remove(port);
         }
 
+        var forgot = false;
         foreach (var (port, responders) in _responders)
         {
-            if (watermarkMs - responders.LastProbeMs > _followUpMs && !_chains.ContainsKey(port)) _responders.Remove(port);
+            if (watermarkMs - responders.LastProbeMs > _followUpMs && !_chains.ContainsKey(port)) forgot |= _responders.Remove(port);
         }
+
+        if (forgot) RebuildRespondersMask();
+    }
+
+    private static ulong MaskBit(int port) => 1UL << (port & 63);
+
+    private void RebuildRespondersMask()
+    {
+        _respondersMask = 0;
+        foreach (var port in _responders.Keys) _respondersMask |= MaskBit(port.Port);
     }
 
     private void RebuildShortlist()
@@ -192,10 +209,24 @@ public sealed class ReconChainDetector
             }
         }
 
-        if (idlestMs != long.MaxValue) _responders.Remove(idlest);
+        if (idlestMs != long.MaxValue && _responders.Remove(idlest)) RebuildRespondersMask();
     }
 
-    private readonly record struct ProbedPort(FlowProtocol Protocol, ushort Port);
+    /// <summary>(protocol, port) packed into one int: looked up for every flow, so cheap to hash and compare.</summary>
+    private readonly struct ProbedPort(FlowProtocol protocol, ushort port) : IEquatable<ProbedPort>
+    {
+        private readonly int _packed = ((int)protocol << 16) | port;
+
+        public FlowProtocol Protocol => (FlowProtocol)(_packed >> 16);
+
+        public ushort Port => (ushort)_packed;
+
+        public bool Equals(ProbedPort other) => _packed == other._packed;
+
+        public override bool Equals(object? obj) => obj is ProbedPort other && Equals(other);
+
+        public override int GetHashCode() => _packed;
+    }
 
     private sealed class Responders
     {

@@ -3,8 +3,11 @@ using System.Runtime.InteropServices;
 
 namespace OrleansDetect.Detection;
 
-/// <summary>The thresholds that apply to one window, and why.</summary>
-public readonly record struct WindowThreshold(int Medium, int High, string Reason);
+/// <summary>
+/// The thresholds that apply to one window. Why they apply is worded only for a report (the detector's
+/// <c>ThresholdReason</c>): judging runs every batch for every window at its static threshold, reporting rarely.
+/// </summary>
+public readonly record struct WindowThreshold(int Medium, int High);
 
 /// <summary>A window that reached its threshold and has something new to say.</summary>
 internal readonly record struct WindowReport<TGroup, TMember>(

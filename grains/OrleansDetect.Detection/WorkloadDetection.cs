@@ -195,7 +195,10 @@ public sealed partial class WorkloadDetection
         _sweepSignals.Clear();
         // Probes carry the workload's clock at the batch's end: a batch spans seconds, fleet windows minutes.
         var watermarkMs = _clock.WatermarkMs;
-        var signals = new ReconSignals(_workload, watermarkMs, sweeps, [.. _probes.Select(p => p with { TimeMs = watermarkMs })]);
+        var probes = new ProbeSignal[_probes.Count];
+        var i = 0;
+        foreach (var p in _probes) probes[i++] = p with { TimeMs = watermarkMs };
+        var signals = new ReconSignals(_workload, watermarkMs, sweeps, probes);
         _probes.Clear();
         return signals;
     }

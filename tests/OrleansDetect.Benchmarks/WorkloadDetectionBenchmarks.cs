@@ -16,6 +16,9 @@ public class WorkloadDetectionBenchmarks
     private const int Workloads = 50;
     private const int EventsPerWorkload = 20_000;
     private const int TotalEvents = Workloads * EventsPerWorkload;
+
+    /// <summary>Events one benchmark invocation replays.</summary>
+    public const int EventsPerReplay = TotalEvents;
     private const int BatchSize = 500;
     private const long TraceSpanMs = 10 * 60 * 1000;
 
@@ -51,6 +54,26 @@ public class WorkloadDetectionBenchmarks
         }
 
         if (!_workloads.All(w => w.Baseline.IsLearned) || !_windowsOnly.All(w => w.Baseline.IsLearned)) throw new InvalidOperationException("the workloads did not finish learning");
+    }
+
+    /// <summary>
+    /// For the <c>detection-loop</c> breakdown: a replay over learned workloads with one recon addition off
+    /// (<c>slow</c>, <c>chain</c>, <c>fleet</c> or <c>incident</c>), so its cost is the difference to <see cref="AllDetectors"/>.
+    /// </summary>
+    public Func<int> WithoutOne(string addition)
+    {
+        var settings = new DetectionSettings { Baseline = new BaselineOptions { LearningPeriod = TimeSpan.FromMinutes(30), MinActiveWindows = 3 } };
+        settings = addition switch
+        {
+            "slow" => settings with { Slow = new SlowProbeOptions { Enabled = false } },
+            "chain" => settings with { ReconChain = new ReconChainOptions { Enabled = false } },
+            "fleet" => settings with { Fleet = new FleetOptions { Enabled = false } },
+            "incident" => settings with { Incident = new IncidentOptions { Enabled = false } },
+            _ => throw new ArgumentException($"no recon addition '{addition}'", nameof(addition)),
+        };
+        WorkloadDetection[] workloads = [.. Enumerable.Range(0, Workloads).Select(w => new WorkloadDetection($"w{w}", settings))];
+        for (var i = 0; i < 6; i++) Replay(workloads);
+        return () => Replay(workloads);
     }
 
     /// <summary>The same without the recon additions (slow tracker, chains, fleet signals, incidents): what they cost.</summary>

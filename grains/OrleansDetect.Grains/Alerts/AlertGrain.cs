@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OrleansDetect.Detection;
 using OrleansDetect.Grains.Alerts.Silences;
 using OrleansDetect.Grains.Diagnostics;
 using OrleansDetect.Grains.Hosting;
@@ -22,6 +23,15 @@ public sealed class AlertGrainState
     [Id(4)] public List<PendingDelivery> Outbox { get; set; } = [];
     /// <summary>The number the newest alert id ends in (<see cref="AlertIds.Next"/>).</summary>
     [Id(5)] public long LastNumber { get; set; }
+
+    /// <summary>Wall-clock time the current alert last notified: opened, escalated, or sent an incident update.</summary>
+    [Id(6)] public DateTimeOffset NotifiedAt { get; set; }
+
+    /// <summary>
+    /// The current incident grew since <see cref="NotifiedAt"/> while its updates were rate-limited: the notification
+    /// sinks get its latest version once <see cref="IncidentOptions.UpdateEvery"/> has passed since then.
+    /// </summary>
+    [Id(7)] public bool UpdateHeld { get; set; }
 }
 
 /// <summary>A version of an alert a sink has not confirmed yet.</summary>
@@ -37,6 +47,11 @@ public sealed class PendingDelivery
 /// Owns the alerts of one alert key: the first detection opens an alert, later ones within the suppression interval
 /// update it, a severity escalation notifies again, and a detection after the interval opens a new alert.
 /// <para>
+/// An incident (<c>recon-incident</c>) that grows without escalating notifies at most once per
+/// <see cref="IncidentOptions.UpdateEvery"/>: a growth inside the interval is held (persisted) and a timer sends the
+/// incident's latest version when the interval has passed, so the last post never shows stale counts.
+/// </para>
+/// <para>
 /// Delivery is an outbox: <see cref="Report"/> persists the alert together with the version every sink still has to
 /// confirm and returns — detection never waits on a sink. A timer then delivers to each sink, backing off while a
 /// sink fails and asking again while a queueing sink (Slack) has not confirmed. A reminder, registered while
@@ -46,6 +61,7 @@ public sealed class PendingDelivery
 public sealed partial class AlertGrain(
     [PersistentState("alert", StorageNames.Alerts)] IPersistentState<AlertGrainState> state,
     IOptions<AlertOptions> alertOptions,
+    IOptions<IncidentOptions> incidentOptions,
     IEnumerable<IAlertSinkRoute> sinkRoutes,
     SilenceCache silences,
     TimeProvider time,
@@ -59,10 +75,12 @@ public sealed partial class AlertGrain(
 
     private readonly IAlertSinkRoute[] _sinks = sinkRoutes.Where(s => s.Enabled).ToArray();
     private readonly AlertOptions _options = alertOptions.Value;
+    private readonly TimeSpan _updateEvery = incidentOptions.Value.UpdateEvery;
 
     // Interleaved delivery turns and reports each write the whole state; one write at a time (storage etags).
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private IGrainTimer? _delivery;
+    private IGrainTimer? _heldUpdate;
     private bool _roundRunning;
     private bool _roundAgain;
     private int _failedRounds;
@@ -77,11 +95,12 @@ public sealed partial class AlertGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         AdoptLegacySlackPending();
-        if (Outbox.Count > 0)
+        if (Outbox.Count > 0 || state.State.UpdateHeld)
         {
-            // Whatever woke us (the reminder, a detection, a read), what is owed goes out now.
+            // Whatever woke us (the reminder, a detection, a read), what is owed goes out now, a held update when due.
             await EnsureReminder();
-            DeliverSoon();
+            if (Outbox.Count > 0) DeliverSoon();
+            if (state.State.UpdateHeld) ScheduleHeldUpdate();
         }
     }
 
@@ -95,6 +114,7 @@ public sealed partial class AlertGrain(
         var silenceId = silences.Match(detection, now);
         var point = new TimelinePoint(detection.WindowEndMs, detection.DistinctTargets, detection.FailedAttempts);
         bool notify;
+        var escalated = false;
         if (current is null || current.Resolved is not null || seenAt - current.LastSeen > _options.SuppressionInterval)
         {
             if (current is not null)
@@ -123,16 +143,26 @@ public sealed partial class AlertGrain(
                 TraceId = span?.TraceId.ToHexString(),
             };
             notify = silenceId is null;
+            state.State.UpdateHeld = false;
             LogOpened(logger, current.Id, detection.Type, detection.Severity, detection.Workload);
         }
         else
         {
             var merged = Merge(current.Evidence, detection);
+            var title = AlertText.Title(merged);
             // An escalation notifies, and so does the first update after a silence that kept the alert quiet ended.
-            notify = silenceId is null && (merged.Severity > current.Severity || current.SilenceId is not null);
+            escalated = silenceId is null && (merged.Severity > current.Severity || current.SilenceId is not null);
+            notify = escalated;
+            if (!escalated && silenceId is null && SendsUpdates(current) && (title != current.Title || merged.DistinctTargets != current.Evidence.DistinctTargets))
+            {
+                // An incident that grew: news at most once per interval; held until then, never dropped.
+                if (now - state.State.NotifiedAt >= _updateEvery) notify = true;
+                else state.State.UpdateHeld = true;
+            }
+
             current = current with
             {
-                Title = AlertText.Title(merged),
+                Title = title,
                 Severity = merged.Severity,
                 FirstSeen = Min(current.FirstSeen, DateTimeOffset.FromUnixTimeMilliseconds(detection.WindowStartMs)),
                 LastSeen = Max(current.LastSeen, seenAt),
@@ -144,11 +174,17 @@ public sealed partial class AlertGrain(
                 Timeline = AlertTimeline.Add(current.Timeline, point),
                 TraceId = notify && span is not null ? span.TraceId.ToHexString() : current.TraceId,
             };
-            if (notify) LogEscalated(logger, current.Id, merged.Severity);
+            if (escalated) LogEscalated(logger, current.Id, merged.Severity);
         }
 
-        Record(span, current, detection, notify);
+        Record(span, current, detection, notify, escalated);
         state.State.Current = current;
+        if (notify)
+        {
+            state.State.NotifiedAt = now;
+            state.State.UpdateHeld = false;
+        }
+
         foreach (var sink in _sinks)
         {
             if (notify || !sink.NotificationsOnly) Owe(sink.Name, current);
@@ -160,6 +196,8 @@ public sealed partial class AlertGrain(
         // is registered beside the write, so a crash right after still ends in delivery.
         await Task.WhenAll(Persist(), EnsureReminder());
         if (Outbox.Count > 0) DeliverSoon();
+        if (state.State.UpdateHeld) ScheduleHeldUpdate();
+        else StopHeldUpdate();
         return current;
     }
 
@@ -208,11 +246,14 @@ public sealed partial class AlertGrain(
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName != ResumeReminder) return;
+        if (state.State.UpdateHeld) ScheduleHeldUpdate();
         if (Outbox.Count > 0)
         {
             DeliverSoon();
             return;
         }
+
+        if (state.State.UpdateHeld) return;
 
         // Nothing owed: the reminder has done its work. (Kept until now rather than removed on every confirmation,
         // so an alert that keeps updating does not register and unregister it on every version.)
@@ -233,6 +274,56 @@ public sealed partial class AlertGrain(
         var at = Outbox.FindIndex(p => p.Sink == sink && p.AlertId == alert.Id);
         if (at < 0) Outbox.Add(new PendingDelivery { Sink = sink, AlertId = alert.Id, Version = alert.Version });
         else if (Outbox[at].Version < alert.Version) Outbox[at].Version = alert.Version;
+    }
+
+    /// <summary>Whether growth of <paramref name="alert"/> notifies (rate-limited): an incident nobody has acknowledged yet.</summary>
+    private bool SendsUpdates(AlertRecord alert) =>
+        _updateEvery > TimeSpan.Zero && alert.Type == DetectionTypes.ReconIncident && alert.Acknowledged is null;
+
+    /// <summary>Arms the one-shot timer that sends the held incident update when the interval since the last notification has passed.</summary>
+    private void ScheduleHeldUpdate()
+    {
+        if (_heldUpdate is not null) return;
+        var due = state.State.NotifiedAt + _updateEvery - time.GetUtcNow();
+        // Not interleaved: it changes the state and the outbox like a report does. KeepAlive: a held update is owed.
+        _heldUpdate = this.RegisterGrainTimer(SendHeldUpdate, new GrainTimerCreationOptions(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+    }
+
+    private void StopHeldUpdate()
+    {
+        _heldUpdate?.Dispose();
+        _heldUpdate = null;
+    }
+
+    /// <summary>
+    /// The interval has passed with growth held back: the notification sinks owe the incident's latest version (unless
+    /// it was resolved, silenced or acknowledged meanwhile).
+    /// </summary>
+    private async Task SendHeldUpdate(CancellationToken cancellationToken)
+    {
+        StopHeldUpdate();
+        if (!state.State.UpdateHeld) return;
+        var now = time.GetUtcNow();
+        if (state.State.NotifiedAt + _updateEvery > now)
+        {
+            ScheduleHeldUpdate();
+            return;
+        }
+
+        state.State.UpdateHeld = false;
+        if (state.State.Current is { Resolved: null, SilenceId: null } current && SendsUpdates(current))
+        {
+            state.State.NotifiedAt = now;
+            foreach (var sink in _sinks)
+            {
+                if (sink.NotificationsOnly) Owe(sink.Name, current);
+            }
+
+            LogHeldUpdateSent(logger, current.Id, current.Version);
+        }
+
+        await Task.WhenAll(Persist(), EnsureReminder());
+        if (Outbox.Count > 0) DeliverSoon();
     }
 
     /// <summary>The enabled sink of that name, or null.</summary>
@@ -271,7 +362,7 @@ public sealed partial class AlertGrain(
 
     private async Task EnsureReminder()
     {
-        if (_reminderRegistered || Outbox.Count == 0) return;
+        if (_reminderRegistered || (Outbox.Count == 0 && !state.State.UpdateHeld)) return;
         try
         {
             await this.RegisterOrUpdateReminder(ResumeReminder, _options.ResumeInterval, _options.ResumeInterval);
@@ -425,12 +516,12 @@ public sealed partial class AlertGrain(
     }
 
     /// <summary>Counts the outcome and describes it on the report's span (ids and words, never addresses).</summary>
-    private static void Record(Activity? span, AlertRecord current, Finding detection, bool notify)
+    private static void Record(Activity? span, AlertRecord current, Finding detection, bool notify, bool escalated)
     {
         var type = new KeyValuePair<string, object?>("alert.type", detection.Type);
         var severity = new KeyValuePair<string, object?>("alert.severity", current.Severity.Name());
         if (current.Version == 1) DetectTelemetry.AlertsRaised.Add(1, type, severity);
-        else if (notify) DetectTelemetry.AlertsEscalated.Add(1, type, severity);
+        else if (escalated) DetectTelemetry.AlertsEscalated.Add(1, type, severity);
         else DetectTelemetry.DetectionsSuppressed.Add(1, new KeyValuePair<string, object?>("reason", "dedup"), type);
 
         if (span is { IsAllDataRequested: true })
@@ -473,6 +564,9 @@ public sealed partial class AlertGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Alert {AlertId} escalated to {Severity}")]
     private static partial void LogEscalated(ILogger logger, string alertId, Severity severity);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Incident {AlertId} v{Version}: the update held back by Detection:Incident:UpdateEvery goes out")]
+    private static partial void LogHeldUpdateSent(ILogger logger, string alertId, int version);
 
     // Debug: a sink that is down fails every alert; the sink's own health is what an operator watches (its
     // failure metric, the notifier's warnings), not one line per alert and attempt.

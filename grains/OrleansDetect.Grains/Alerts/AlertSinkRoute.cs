@@ -12,7 +12,7 @@ public interface IAlertSinkRoute
     /// <summary>False when the sink is not configured: no delivery is queued for it.</summary>
     bool Enabled { get; }
 
-    /// <summary>True: only versions that notify (a new alert, a severity escalation); false: every version.</summary>
+    /// <summary>True: only versions that notify (a new alert, a severity escalation, an incident update); false: every version.</summary>
     bool NotificationsOnly { get; }
 
     /// <summary>

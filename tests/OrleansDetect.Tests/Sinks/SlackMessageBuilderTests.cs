@@ -13,7 +13,7 @@ public class SlackMessageBuilderTests
     public void Message_has_header_fields_and_sample_targets()
     {
         var alert = AlertSamples.Alert(AlertSamples.PublicSweep() with { DuringLearning = true });
-        var message = SlackMessageBuilder.Build(alert, escalation: false, Link);
+        var message = SlackMessageBuilder.Build(alert, SlackNotice.New, Link);
 
         // The notification text names the severity and links the alert.
         Assert.Equal($"[HIGH] {alert.Title} <{Link.AbsoluteUri}|open>", (string?)message["text"]);
@@ -41,7 +41,7 @@ public class SlackMessageBuilderTests
     public void Workload_names_cannot_inject_markup()
     {
         var alert = AlertSamples.Alert(AlertSamples.PublicSweep(workload: "<b>evil & <!channel>"));
-        var message = SlackMessageBuilder.Build(alert, escalation: false, Link);
+        var message = SlackMessageBuilder.Build(alert, SlackNotice.New, Link);
 
         var mrkdwn = AllTexts(message, "mrkdwn").Append((string)message["text"]!).ToList();
         Assert.Contains(mrkdwn, t => t.Contains("&lt;b&gt;evil &amp; &lt;!channel&gt;", StringComparison.Ordinal));
@@ -52,8 +52,20 @@ public class SlackMessageBuilderTests
     public void Escalation_says_so_in_the_header()
     {
         var alert = AlertSamples.Alert(AlertSamples.PublicSweep(), version: 2);
-        var header = (string)SlackMessageBuilder.Build(alert, escalation: true, Link)["blocks"]![0]!["text"]!["text"]!;
+        var header = (string)SlackMessageBuilder.Build(alert, SlackNotice.Escalation, Link)["blocks"]![0]!["text"]!["text"]!;
         Assert.StartsWith(":rotating_light: Escalated to HIGH: Port sweep: web-1", header, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_update_says_so_in_the_header_and_the_digest()
+    {
+        var alert = AlertSamples.Alert(AlertSamples.PublicSweep(), version: 3);
+        var header = (string)SlackMessageBuilder.Build(alert, SlackNotice.Update, Link)["blocks"]![0]!["text"]!["text"]!;
+        Assert.StartsWith(":rotating_light: Updated: Port sweep: web-1", header, StringComparison.Ordinal);
+
+        var digest = SlackMessageBuilder.BuildDigest([(alert, SlackNotice.Update), (AlertSamples.Alert(AlertSamples.PublicSweep("web-2")), SlackNotice.New)], 0, new OrleansDetect.Grains.Alerts.AlertLinks(new Uri("https://console.example/"))).ToJsonString();
+        Assert.Contains("*HIGH* (updated) ", digest, StringComparison.Ordinal);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(digest, @"\(updated\)"));
     }
 
     [Fact]
@@ -61,7 +73,7 @@ public class SlackMessageBuilderTests
     {
         var targets = Enumerable.Range(1, 30).Select(i => $"198.51.100.{i}").ToArray();
         var alert = AlertSamples.Alert(AlertSamples.PublicSweep() with { SampleTargets = targets });
-        var sampleText = AllTexts(SlackMessageBuilder.Build(alert, false, Link)).Single(t => t.StartsWith("*Sample targets*", StringComparison.Ordinal));
+        var sampleText = AllTexts(SlackMessageBuilder.Build(alert, SlackNotice.New, Link)).Single(t => t.StartsWith("*Sample targets*", StringComparison.Ordinal));
 
         Assert.Equal(10, sampleText.Count(c => c == '`') / 2);
         Assert.Contains("20 more", sampleText, StringComparison.Ordinal);
@@ -71,7 +83,7 @@ public class SlackMessageBuilderTests
     public void Control_characters_and_lone_surrogates_never_reach_the_message()
     {
         var alert = AlertSamples.Alert(AlertSamples.PublicSweep(workload: "bell\u0007-\ud800-host"));
-        var json = SlackMessageBuilder.Build(alert, escalation: false, Link).ToJsonString();
+        var json = SlackMessageBuilder.Build(alert, SlackNotice.New, Link).ToJsonString();
 
         Assert.DoesNotContain("\\u0007", json, StringComparison.Ordinal);
         Assert.DoesNotContain("\\uD800", json, StringComparison.OrdinalIgnoreCase);

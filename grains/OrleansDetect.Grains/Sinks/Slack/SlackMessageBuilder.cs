@@ -16,14 +16,19 @@ public static class SlackMessageBuilder
     private const int SectionLimit = 3000;
 
     /// <param name="link">The alert's page, linked from the message.</param>
-    public static JsonObject Build(AlertRecord alert, bool escalation, Uri link)
+    public static JsonObject Build(AlertRecord alert, SlackNotice notice, Uri link)
     {
         ArgumentNullException.ThrowIfNull(alert);
         ArgumentNullException.ThrowIfNull(link);
         var d = alert.Evidence;
         var severity = alert.Severity.Name();
         var title = SafeText.Clean(alert.Title);
-        var headline = escalation ? $"Escalated to {severity.ToUpperInvariant()}: {title}" : title;
+        var headline = notice switch
+        {
+            SlackNotice.Escalation => $"Escalated to {severity.ToUpperInvariant()}: {title}",
+            SlackNotice.Update => $"Updated: {title}",
+            _ => title,
+        };
 
         var blocks = new JsonArray
         {
@@ -121,7 +126,7 @@ public static class SlackMessageBuilder
     /// One message for a burst: a line per alert (severity, linked title, id), newest state of each, and how many
     /// are still queued behind it.
     /// </summary>
-    public static JsonObject BuildDigest(IReadOnlyList<(AlertRecord Alert, bool Escalation)> alerts, int stillQueued, AlertLinks links)
+    public static JsonObject BuildDigest(IReadOnlyList<(AlertRecord Alert, SlackNotice Notice)> alerts, int stillQueued, AlertLinks links)
     {
         ArgumentNullException.ThrowIfNull(alerts);
         ArgumentNullException.ThrowIfNull(links);
@@ -145,10 +150,11 @@ public static class SlackMessageBuilder
 
         // Sections hold at most SectionLimit characters: as many lines as fit in each.
         var section = new StringBuilder();
-        foreach (var (alert, escalation) in alerts)
+        foreach (var (alert, notice) in alerts)
         {
+            var marker = notice switch { SlackNotice.Escalation => " (escalated)", SlackNotice.Update => " (updated)", _ => "" };
             var line = string.Create(CultureInfo.InvariantCulture,
-                $"{SeverityEmoji(alert.Severity)} *{alert.Severity.Name().ToUpperInvariant()}*{(escalation ? " (escalated)" : "")} <{links.SlackPage(alert.Id).AbsoluteUri}|{Escape(Cut(SafeText.Clean(alert.Title), 200)).Replace("|", "¦", StringComparison.Ordinal)}> `{Escape(alert.Id)}`\n");
+                $"{SeverityEmoji(alert.Severity)} *{alert.Severity.Name().ToUpperInvariant()}*{marker} <{links.SlackPage(alert.Id).AbsoluteUri}|{Escape(Cut(SafeText.Clean(alert.Title), 200)).Replace("|", "¦", StringComparison.Ordinal)}> `{Escape(alert.Id)}`\n");
             if (section.Length + line.Length > SectionLimit)
             {
                 blocks.Add(Section(section.ToString().TrimEnd()));

@@ -28,9 +28,10 @@ public sealed partial class SlackNotifierGrain(
     private readonly LinkedList<QueuedNotification> _queue = new();
     private readonly Dictionary<string, LinkedListNode<QueuedNotification>> _queuedById = new(StringComparer.Ordinal);
 
-    // The newest version posted per alert (bounded, oldest forgotten first): an alert grain re-enqueues until its
-    // acknowledgement lands, and a re-enqueue arriving between a post and that acknowledgement must not post again.
-    private readonly Dictionary<string, int> _postedVersions = new(StringComparer.Ordinal);
+    // The newest version posted per alert and its severity (bounded, oldest forgotten first): an alert grain
+    // re-enqueues until its acknowledgement lands, and a re-enqueue arriving between a post and that acknowledgement
+    // must not post again; the severity tells an escalation from an update.
+    private readonly Dictionary<string, (int Version, Severity Severity)> _postedVersions = new(StringComparer.Ordinal);
     private readonly Queue<string> _postedOrder = new();
 
     private IGrainTimer? _sender;
@@ -55,7 +56,7 @@ public sealed partial class SlackNotifierGrain(
             return Task.FromResult(SinkReceipt.Stored);
         }
 
-        if (_postedVersions.TryGetValue(alert.Id, out var posted) && alert.Version <= posted)
+        if (_postedVersions.TryGetValue(alert.Id, out var posted) && alert.Version <= posted.Version)
         {
             // Already on Slack: only the confirmation went missing.
             return Task.FromResult(SinkReceipt.Stored);
@@ -68,16 +69,16 @@ public sealed partial class SlackNotifierGrain(
                 return Task.FromResult(SinkReceipt.Queued);
             }
 
-            // A version the channel has not seen yet still announces the alert as new; once a version
-            // is on its way, whatever replaces it is an escalation.
-            var escalation = queued.Value.Escalation || _inFlight.Contains(queued);
-            queued.Value = new QueuedNotification(alert, escalation, CallerTrace());
+            // A version the channel has not seen yet still announces the alert as new (a version on its way is
+            // remembered once posted, and what replaces it is then told apart from it).
+            queued.Value = new QueuedNotification(alert, queued.Value.Seen, CallerTrace());
         }
         else
         {
             DropOldestWhileFull();
-            // The alert grain enqueues new alerts and severity escalations only.
-            _queuedById[alert.Id] = _queue.AddLast(new QueuedNotification(alert, Escalation: alert.Version > 1, CallerTrace()));
+            // The alert grain enqueues new alerts, escalations and incident updates: a later version that was never
+            // posted here was announced before this activation.
+            _queuedById[alert.Id] = _queue.AddLast(new QueuedNotification(alert, Seen: alert.Version > 1, CallerTrace()));
         }
 
         StartSender();
@@ -161,6 +162,7 @@ public sealed partial class SlackNotifierGrain(
         var node = first;
         for (var i = 0; i < batchSize && node is not null; i++, node = node.Next) _inFlight.Add(node);
         var sent = _inFlight.Select(n => n.Value).ToArray();
+        var notices = Array.ConvertAll(sent, NoticeOf);
         var left = _queue.Count - sent.Length;
         _lastPostStartedAt = time.GetUtcNow();
         // The post runs on a timer, long after the ingest request ended: it continues the trace of the alert
@@ -170,13 +172,13 @@ public sealed partial class SlackNotifierGrain(
         using var span = DetectTelemetry.Source.StartActivity("slack.post", ActivityKind.Internal, sent[0].Trace);
         span?.SetTag("alert.id", sent[0].Alert.Id);
         span?.SetTag("alert.version", sent[0].Alert.Version);
-        span?.SetTag("slack.escalation", sent[0].Escalation);
+        span?.SetTag("slack.notice", notices[0].ToString());
         span?.SetTag("slack.alerts", sent.Length);
         try
         {
             var payload = sent.Length == 1
-                ? SlackMessageBuilder.Build(sent[0].Alert, sent[0].Escalation, links.SlackPage(sent[0].Alert.Id))
-                : SlackMessageBuilder.BuildDigest(sent.Select(q => (q.Alert, q.Escalation)).ToArray(), left, links);
+                ? SlackMessageBuilder.Build(sent[0].Alert, notices[0], links.SlackPage(sent[0].Alert.Id))
+                : SlackMessageBuilder.BuildDigest(sent.Select((q, i) => (q.Alert, notices[i])).ToArray(), left, links);
             // A fresh typed client per post: the factory rotates pooled handlers (DNS changes) for us.
             var client = ServiceProvider.GetRequiredService<SlackWebhookClient>();
             await client.PostAsync(payload.ToJsonString(), cancellationToken);
@@ -192,7 +194,7 @@ public sealed partial class SlackNotifierGrain(
             DetectTelemetry.SinkFailures.Add(1, DetectTelemetry.SinkTag(ISlackNotifierGrain.SinkName));
             var failed = _inFlight.ToArray();
             _inFlight.Clear();
-            OnPostFailed(failed, sent, ex);
+            OnPostFailed(failed, sent[0].Alert, sent.Length, ex);
             return;
         }
 
@@ -211,27 +213,17 @@ public sealed partial class SlackNotifierGrain(
         }
 
         if (sent.Length > 1) LogDigestPosted(logger, sent.Length, left);
-        else LogPosted(logger, sent[0].Alert.Id, sent[0].Alert.Version, sent[0].Escalation);
+        else LogPosted(logger, sent[0].Alert.Id, sent[0].Alert.Version, notices[0]);
         await Task.WhenAll(sent.Select(q => Confirm(q.Alert)));
     }
 
-    private void OnPostFailed(LinkedListNode<QueuedNotification>[] nodes, QueuedNotification[] sent, Exception ex)
+    private void OnPostFailed(LinkedListNode<QueuedNotification>[] nodes, AlertRecord first, int alerts, Exception ex)
     {
         _consecutiveFailures++;
         var backoff = TimeSpan.FromTicks(Math.Min(
             MaxBackoff.Ticks,
             FirstBackoff.Ticks * (1L << Math.Min(_consecutiveFailures - 1, 16))));
         _notBefore = time.GetUtcNow() + backoff;
-
-        for (var i = 0; i < nodes.Length; i++)
-        {
-            // A version that replaced this one mid-post was marked an escalation; the post failed, so the
-            // channel still has not seen the alert.
-            if (nodes[i].List is not null && !sent[i].Escalation && nodes[i].Value.Escalation)
-            {
-                nodes[i].Value = nodes[i].Value with { Escalation = false };
-            }
-        }
 
         // To the back: one message Slack keeps refusing must not hold up the others.
         if (nodes.Length == 1 && nodes[0].List is not null && _queue.Count > 1)
@@ -241,7 +233,7 @@ public sealed partial class SlackNotifierGrain(
         }
 
         // The exception text is ours (SlackDeliveryException) or a timeout's; neither carries the URL.
-        LogPostFailed(logger, sent[0].Alert.Id, sent[0].Alert.Version, sent.Length, _consecutiveFailures, backoff, ex.GetType().Name, ex.Message);
+        LogPostFailed(logger, first.Id, first.Version, alerts, _consecutiveFailures, backoff, ex.GetType().Name, ex.Message);
     }
 
     private void RememberPosted(AlertRecord alert)
@@ -252,7 +244,17 @@ public sealed partial class SlackNotifierGrain(
             while (_postedOrder.Count > _options.MaxQueue) _postedVersions.Remove(_postedOrder.Dequeue());
         }
 
-        _postedVersions[alert.Id] = alert.Version;
+        _postedVersions[alert.Id] = (alert.Version, alert.Severity);
+    }
+
+    /// <summary>What a post of <paramref name="queued"/> tells the channel, against the version it last saw posted.</summary>
+    private SlackNotice NoticeOf(QueuedNotification queued)
+    {
+        var alert = queued.Alert;
+        if (_postedVersions.TryGetValue(alert.Id, out var posted)) return alert.Severity > posted.Severity ? SlackNotice.Escalation : SlackNotice.Update;
+        if (!queued.Seen) return SlackNotice.New;
+        // Posted before this activation, severity unknown: only an incident's updates keep their severity.
+        return alert.Type == DetectionTypes.ReconIncident ? SlackNotice.Update : SlackNotice.Escalation;
     }
 
     private async Task Confirm(AlertRecord alert)
@@ -308,14 +310,15 @@ public sealed partial class SlackNotifierGrain(
     /// <summary>The span context of the Enqueue call (the alert grain's hand-off), or default when untraced.</summary>
     private static ActivityContext CallerTrace() => Activity.Current?.Context ?? default;
 
-    private sealed record QueuedNotification(AlertRecord Alert, bool Escalation, ActivityContext Trace);
+    /// <param name="Seen">The channel saw an earlier version of the alert (posted by an earlier activation, when not remembered).</param>
+    private sealed record QueuedNotification(AlertRecord Alert, bool Seen, ActivityContext Trace);
 
     // Debug: the startup summary already says Slack is off; alert grains deliver nothing to a sink that is off.
     [LoggerMessage(Level = LogLevel.Debug, Message = "Slack is not configured (Slack:WebhookUrl); alert notifications are not sent to Slack")]
     private static partial void LogNotConfigured(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Posted alert {AlertId} v{Version} to Slack (escalation: {Escalation})")]
-    private static partial void LogPosted(ILogger logger, string alertId, int version, bool escalation);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Posted alert {AlertId} v{Version} to Slack ({Notice})")]
+    private static partial void LogPosted(ILogger logger, string alertId, int version, SlackNotice notice);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Posted a digest of {Count} alerts to Slack ({Left} still queued)")]
     private static partial void LogDigestPosted(ILogger logger, int count, int left);

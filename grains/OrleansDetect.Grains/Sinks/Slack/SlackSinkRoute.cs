@@ -3,7 +3,7 @@ using OrleansDetect.Grains.Alerts;
 
 namespace OrleansDetect.Grains.Sinks.Slack;
 
-/// <summary>Slack: new alerts and severity escalations, when a webhook is configured.</summary>
+/// <summary>Slack: new alerts, severity escalations and rate-limited incident updates, when a webhook is configured.</summary>
 public sealed class SlackSinkRoute(IOptions<SlackOptions> options) : IAlertSinkRoute
 {
     public string Name => ISlackNotifierGrain.SinkName;
