@@ -244,7 +244,61 @@ internal static class ClientCommandLine
 
     private static Command CreateLoadCommand(TextWriter output, TextWriter error)
     {
-        var workloads = PositiveIntOption("--workloads", 100, "Number of synthetic workloads");
+        var workloads = new Option<int>("--workloads")
+        {
+            Description = $"Number of synthetic workloads sending at once (1-{LoadSettings.MaxWorkloads:N0})",
+            DefaultValueFactory = _ => 100,
+        };
+        workloads.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > LoadSettings.MaxWorkloads) r.AddError($"--workloads must be 1-{LoadSettings.MaxWorkloads:N0}");
+        });
+        var skew = new Option<double>("--skew")
+        {
+            Description = "Zipf exponent of the workloads' shares of the traffic: 0 = uniform; 1 = a few heavy talkers and a long tail " +
+                          "(the busiest of 10,000 sends ≈ 10% of the events)",
+            DefaultValueFactory = _ => 0,
+            CustomParser = r =>
+            {
+                var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+                if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) &&
+                    value is >= 0 and <= LoadSettings.MaxSkew)
+                {
+                    return value;
+                }
+
+                r.AddError($"--skew: '{text}' is not a number from 0 to {LoadSettings.MaxSkew}");
+                return 0;
+            },
+        };
+        var rotate = new Option<int>("--rotate")
+        {
+            Description = "Replace N workloads a second by fresh ones (N or N/s): --workloads stay active at a time, " +
+                          "--workloads + N × duration come and go over the run",
+            DefaultValueFactory = _ => 0,
+            CustomParser = r =>
+            {
+                var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+                var number = text.EndsWith("/s", StringComparison.Ordinal) ? text[..^2] : text;
+                if (int.TryParse(number, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) &&
+                    value <= LoadSettings.MaxRotatePerSecond)
+                {
+                    return value;
+                }
+
+                r.AddError($"--rotate: '{text}' is not a rate of 0-{LoadSettings.MaxRotatePerSecond:N0} workloads a second (try 500 or 500/s)");
+                return 0;
+            },
+        };
+        var workloadOffset = new Option<long>("--workload-offset")
+        {
+            Description = "Index of the first workload (load-w<N>…), so that a run presents workloads earlier runs never sent",
+            DefaultValueFactory = _ => 0,
+        };
+        workloadOffset.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<long>() is < 0 or > LoadSettings.MaxWorkloadOffset) r.AddError($"--workload-offset must be 0-{LoadSettings.MaxWorkloadOffset:N0}");
+        });
         var rate = new Option<int>("--rate") { Description = "Events per second (0 = as fast as possible)", DefaultValueFactory = _ => 0 };
         rate.Validators.Add(r =>
         {
@@ -276,6 +330,9 @@ internal static class ClientCommandLine
             warmup,
             sweepInterval,
             probing,
+            skew,
+            rotate,
+            workloadOffset,
         };
 
         command.SetAction((parseResult, cancellationToken) => Interruptible(error, cancellationToken, async () =>
@@ -289,6 +346,9 @@ internal static class ClientCommandLine
                 Warmup = parseResult.GetValue(warmup),
                 SweepInterval = parseResult.GetValue(sweepInterval) is { } interval && interval > TimeSpan.Zero ? interval : TimeSpan.FromSeconds(1),
                 ProbingPercent = parseResult.GetValue(probing),
+                Skew = parseResult.GetValue(skew),
+                RotatePerSecond = parseResult.GetValue(rotate),
+                WorkloadOffset = parseResult.GetValue(workloadOffset),
             };
             return await new LoadRun(target, settings, output).RunAsync(cancellationToken);
         }));

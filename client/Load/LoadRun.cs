@@ -8,6 +8,11 @@ namespace OrleansDetect.Client.Load;
 /// <param name="Rate">Events per second; 0 sends as fast as the gateway takes them.</param>
 internal sealed record LoadSettings(int Workloads, int Rate, TimeSpan Duration, int BatchSize, int Concurrency)
 {
+    public const int MaxWorkloads = 1_000_000;
+    public const double MaxSkew = 10;
+    public const int MaxRotatePerSecond = 1_000_000;
+    public const long MaxWorkloadOffset = 1_000_000_000_000;
+
     /// <summary>How often a sweep-completing batch is injected to measure alert latency.</summary>
     public TimeSpan SweepInterval { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -26,6 +31,15 @@ internal sealed record LoadSettings(int Workloads, int Rate, TimeSpan Duration, 
 
     /// <summary>Latencies of sweeps injected before this point are reported separately (cold JIT, first activations).</summary>
     public TimeSpan Warmup { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Zipf exponent of the workloads' shares of the traffic (<c>--skew</c>); 0 = uniform.</summary>
+    public double Skew { get; init; }
+
+    /// <summary>Workloads replaced by fresh ones per second of the run (<c>--rotate</c>); 0 = the same workloads throughout.</summary>
+    public int RotatePerSecond { get; init; }
+
+    /// <summary>Index of the first workload (<c>--workload-offset</c>): load-w{offset} onwards.</summary>
+    public long WorkloadOffset { get; init; }
 }
 
 /// <summary>
@@ -52,12 +66,19 @@ internal sealed class LoadRun(IIngestTarget target, LoadSettings settings, TextW
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        var flows = new SyntheticFlows(settings.Workloads, probingPercent: settings.ProbingPercent);
+        var flows = new SyntheticFlows(settings.Workloads, probingPercent: settings.ProbingPercent, skew: settings.Skew, firstIndex: settings.WorkloadOffset);
         var batchSize = settings.Rate > 0
             ? Math.Clamp(settings.Rate / 10, 1, settings.BatchSize) // ~100 ms of events per batch keeps a paced run smooth
             : settings.BatchSize;
         output.WriteLine($"load: {settings.Workloads} workloads, {(settings.Rate > 0 ? $"{settings.Rate} events/s" : "as fast as possible")}, " +
                          $"{settings.Duration.TotalSeconds:0.#} s, batches of {batchSize}, concurrency {settings.Concurrency} → {target.Description}");
+        if (settings.Skew > 0 || settings.RotatePerSecond > 0 || settings.WorkloadOffset > 0)
+        {
+            output.WriteLine($"       workloads {flows.Name(settings.WorkloadOffset)}…" +
+                             (settings.Skew > 0 ? $", skew {settings.Skew:0.###} (busiest {new ZipfDistribution(settings.Workloads, settings.Skew).TopShare() * 100:0.0}% of events)" : ", uniform") +
+                             (settings.RotatePerSecond > 0 ? $", {settings.RotatePerSecond:N0} replaced per second (≈ {flows.Presented(Rotated(settings.Duration)):N0} distinct in the run)" : ""));
+        }
+
         output.WriteLine($"       alert latency: one {settings.SweepTargets}-target sweep every {settings.SweepInterval.TotalSeconds:0.#} s as load-sweep-{_run}-<n>");
 
         var clock = Stopwatch.StartNew();
@@ -92,7 +113,8 @@ internal sealed class LoadRun(IIngestTarget target, LoadSettings settings, TextW
         var accepted = Interlocked.Read(ref _accepted);
         output.WriteLine($"done in {elapsed.TotalSeconds:0.0} s: sent {Interlocked.Read(ref _sent):N0}, accepted {accepted:N0} " +
                          $"({accepted / Math.Max(sendingTime.TotalSeconds, 0.001):N0}/s while sending), rejected {Interlocked.Read(ref _rejected):N0}, " +
-                         $"http errors {Interlocked.Read(ref _httpErrors)} (retries {Interlocked.Read(ref _retries)})");
+                         $"http errors {Interlocked.Read(ref _httpErrors)} (retries {Interlocked.Read(ref _retries)})" +
+                         (settings.RotatePerSecond > 0 ? $"; {flows.Presented(Rotated(sendingTime)):N0} distinct workloads" : ""));
         var summary = _latency.Summarize();
         output.WriteLine($"alert latency (POST start → visible in GET /api/v1/alerts): {summary}" +
                          (_sweepSendFailures > 0 ? $" ({_sweepSendFailures} sweeps could not be sent)" : "") +
@@ -125,7 +147,7 @@ internal sealed class LoadRun(IIngestTarget target, LoadSettings settings, TextW
             }
 
             body.ResetWrittenCount();
-            writer.Write(body, batchSize, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - spanMs, spanMs);
+            writer.Write(body, batchSize, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - spanMs, spanMs, Rotated(clock.Elapsed));
 
             // The sender moves on once the processed part of its batch is confirmed: a remainder whose workloads were on
             // a dead silo is resent in the background (a few per sender at most), so one silo's loss cannot stall it.
@@ -141,6 +163,9 @@ internal sealed class LoadRun(IIngestTarget target, LoadSettings settings, TextW
     }
 
     private const int MaxResendsPerSender = 4;
+
+    /// <summary>Workloads replaced by fresh ones this far into the run.</summary>
+    private long Rotated(TimeSpan elapsed) => (long)(settings.RotatePerSecond * elapsed.TotalSeconds);
 
     private async Task SendAsync(ReadOnlyMemory<byte> body, int lines, TaskCompletionSource firstAnswer, CancellationToken cancellationToken)
     {
@@ -234,7 +259,8 @@ internal sealed class LoadRun(IIngestTarget target, LoadSettings settings, TextW
                 var accepted = Interlocked.Read(ref _accepted);
                 var rate = (accepted - lastAccepted) / Math.Max((elapsed - lastElapsed).TotalSeconds, 0.001);
                 (lastAccepted, lastElapsed) = (accepted, elapsed);
-                output.WriteLine($"{elapsed.TotalSeconds,5:0}s  sent {Interlocked.Read(ref _sent),12:N0}  accepted {rate,10:N0}/s  " +
+                var presented = settings.RotatePerSecond > 0 ? $"  workloads {settings.Workloads + Rotated(elapsed):N0}" : "";
+                output.WriteLine($"{elapsed.TotalSeconds,5:0}s  sent {Interlocked.Read(ref _sent),12:N0}  accepted {rate,10:N0}/s{presented}  " +
                                  $"rejected {Interlocked.Read(ref _rejected):N0}  http errors {Interlocked.Read(ref _httpErrors)}  {_latency.Summarize()}");
             }
         }

@@ -7,12 +7,21 @@ namespace OrleansDetect.Client.Load;
 /// Steady synthetic traffic from N workloads: 80% established connections to shared services, 20% failed
 /// connections to a small, fixed pool per workload (6 internal hosts × 2 ports, 3 public hosts on one port),
 /// so no workload ever gets near a sweep (25) or scan (15) threshold however long the run.
-/// Every repeating piece of a line is rendered to UTF-8 once; a line is then a few copies and integer formats.
 /// </summary>
+/// <remarks>
+/// Who sends a line: N slots, slot s (0 the busiest) drawn with weight 1/(s + 1)^skew (Zipf; skew 0 is uniform, 1 gives
+/// the busiest of 10,000 workloads ≈ 10% of the lines and the slowest half together ≈ 7%). Slot s holds workload
+/// firstIndex + s until it is rotated out: after R replacements (<c>load --rotate</c>) slots 0, 1, … have each been
+/// handed a fresh workload in turn, so the workloads seen so far are exactly firstIndex … firstIndex + N + R − 1 and a
+/// replaced one never sends again. Nothing is kept per workload: a line's name and address are formatted from its
+/// index (a few integer formats), the repeating pieces are rendered to UTF-8 once.
+/// </remarks>
 internal sealed class SyntheticFlows
 {
     /// <summary>Longest line this generator writes (pieces are bounded by the address and name lengths used here).</summary>
     private const int MaxLineLength = 320;
+
+    public const int MaxPrefixLength = 64;
 
     private const int InternalFailurePool = 6;
     private const int PublicFailurePool = 3;
@@ -38,32 +47,40 @@ internal sealed class SyntheticFlows
         (NetAddress.FromV4(10, 0, 0, 3), 53, FlowProtocol.Udp),
     ];
 
-    // {"ts":"<ts>","host":"<w>","src":"<a>","sport":<n>,"dst":"<a>","dport":<n>,"proto":"tcp","state":"<s>","bytes":<n>,"packets":<n>}
-    private readonly byte[][] _workloadPieces;
+    // {"ts":"<ts>","host":"<prefix><index>","src":"10.<a>.<b>.<c>","sport":<n>,"dst":"<a>","dport":<n>,"proto":"tcp","state":"<s>","bytes":<n>,"packets":<n>}
+    private readonly string _namePrefix;
+    private readonly byte[] _hostPiece;
     private readonly byte[][] _establishedPieces;
     /// <summary>Indexed [target][port][state]: internal failures.</summary>
     private readonly byte[][] _internalFailurePieces;
     /// <summary>Indexed [target][state]: public failures.</summary>
     private readonly byte[][] _publicFailurePieces;
+    private readonly ZipfDistribution _slots;
+    private readonly long _firstIndex;
 
-    /// <summary>Whether each workload sends failed connections at all (<c>load --probing</c>); the others only establish.</summary>
-    private readonly bool[] _probing;
+    /// <summary>Whether a workload sends failed connections at all (<c>load --probing</c>): those whose index mod 100 is below it.</summary>
+    private readonly int _probingPercent;
 
+    /// <param name="workloads">Workloads sending at any one time (slots).</param>
     /// <param name="probingPercent">Share of the workloads (every one whose index mod 100 is below it) that send failed connections.</param>
-    public SyntheticFlows(int workloads, string namePrefix = "load-w", int probingPercent = 100)
+    /// <param name="skew">Zipf exponent of the slots' shares of the lines; 0 = every workload alike.</param>
+    /// <param name="firstIndex">Index of the first workload (<c>load --workload-offset</c>), so that runs can present fresh workloads.</param>
+    public SyntheticFlows(int workloads, string namePrefix = "load-w", int probingPercent = 100, double skew = 0, long firstIndex = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(workloads, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(probingPercent);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(probingPercent, 100);
-        _probing = [.. Enumerable.Range(0, workloads).Select(i => i % 100 < probingPercent)];
-        if (!namePrefix.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        ArgumentOutOfRangeException.ThrowIfNegative(firstIndex);
+        if (namePrefix.Length > MaxPrefixLength || !namePrefix.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
         {
-            throw new ArgumentException("workload name prefix must be letters, digits, '-', '_' or '.'", nameof(namePrefix));
+            throw new ArgumentException($"workload name prefix must be at most {MaxPrefixLength} letters, digits, '-', '_' or '.'", nameof(namePrefix));
         }
 
-        Names = [.. Enumerable.Range(0, workloads).Select(i => $"{namePrefix}{i}")];
-        _workloadPieces = [.. Enumerable.Range(0, workloads).Select(i =>
-            Encoding.UTF8.GetBytes($"\",\"host\":\"{Names[i]}\",\"src\":\"{WorkloadAddress(i)}\",\"sport\":"))];
+        _probingPercent = probingPercent;
+        _namePrefix = namePrefix;
+        _firstIndex = firstIndex;
+        _slots = new ZipfDistribution(workloads, skew);
+        _hostPiece = Encoding.UTF8.GetBytes($"\",\"host\":\"{namePrefix}");
         _establishedPieces = [.. Services.Select(s => DestinationPiece(s.Address, s.Port, s.Protocol, FlowState.Established))];
         _internalFailurePieces = [.. InternalFailureTargets.SelectMany(a => InternalFailurePorts.SelectMany(p => new[]
         {
@@ -77,11 +94,27 @@ internal sealed class SyntheticFlows
         })];
     }
 
-    public IReadOnlyList<string> Names { get; }
+    /// <summary>Workloads sending at any one time.</summary>
+    public int Workloads => _slots.Count;
 
-    /// <summary>10.64.0.0/10-ish addresses for the workloads themselves: 10.(64 + i/65536).(i/256).(i%256).</summary>
-    public static NetAddress WorkloadAddress(int index) =>
-        NetAddress.FromV4(10, (byte)(64 + (index >> 16)), (byte)(index >> 8), (byte)index);
+    /// <summary>The name of workload <paramref name="index"/>.</summary>
+    public string Name(long index) => $"{_namePrefix}{index}";
+
+    /// <summary>The workload slot <paramref name="slot"/> holds after <paramref name="rotated"/> replacements (see the remarks).</summary>
+    public long WorkloadIndex(int slot, long rotated)
+    {
+        var n = _slots.Count;
+        return _firstIndex + slot + (long)n * ((rotated + n - 1 - slot) / n);
+    }
+
+    /// <summary>How many distinct workloads have sent (or been due to) after <paramref name="rotated"/> replacements.</summary>
+    public long Presented(long rotated) => _slots.Count + rotated;
+
+    private bool IsProbing(long index) => index % 100 < _probingPercent;
+
+    /// <summary>10.64.0.0/10 addresses for the workloads themselves: 10.(64 + i/65536 mod 64).(i/256).(i%256); they repeat every 4,194,304 workloads.</summary>
+    public static NetAddress WorkloadAddress(long index) =>
+        NetAddress.FromV4(10, (byte)(64 + ((index >> 16) & 63)), (byte)(index >> 8), (byte)index);
 
     /// <summary>A line writer with its own random state and timestamp cache; one per thread.</summary>
     public BatchWriter CreateWriter(ulong seed) => new(this, seed);
@@ -110,12 +143,15 @@ internal sealed class SyntheticFlows
     {
         private readonly byte[] _timestamp = new byte[FlowLineWriter.TimestampLength];
         private long _timestampMs = long.MinValue;
-        private ulong _state = seed == 0 ? 0x9E3779B97F4A7C15UL : seed;
+        private LoadRandom _random = new(seed);
 
-        /// <summary>Appends <paramref name="lines"/> lines with event times spread evenly over [<paramref name="startMs"/>, <paramref name="startMs"/> + <paramref name="spanMs"/>).</summary>
-        public void Write(IBufferWriter<byte> output, int lines, long startMs, long spanMs)
+        /// <summary>
+        /// Appends <paramref name="lines"/> lines with event times spread evenly over [<paramref name="startMs"/>,
+        /// <paramref name="startMs"/> + <paramref name="spanMs"/>), from the workloads the slots hold after
+        /// <paramref name="rotated"/> replacements.
+        /// </summary>
+        public void Write(IBufferWriter<byte> output, int lines, long startMs, long spanMs, long rotated = 0)
         {
-            var workloads = flows._workloadPieces.Length;
             for (var i = 0; i < lines; i++)
             {
                 var timeMs = startMs + (spanMs * i / lines);
@@ -125,11 +161,10 @@ internal sealed class SyntheticFlows
                     _timestampMs = timeMs;
                 }
 
-                var r = Next();
-                var workload = (int)((r >> 32) % (uint)workloads);
-                var kind = (uint)r % 100;
-                if (!flows._probing[workload]) kind %= 80;
-                var p = Next();
+                var workload = flows.WorkloadIndex(flows._slots.Sample(ref _random), rotated);
+                var kind = (uint)_random.Next() % 100;
+                if (!flows.IsProbing(workload)) kind %= 80;
+                var p = _random.Next();
                 var pick = (uint)p;
                 byte[] destination;
                 long bytes, packets;
@@ -142,7 +177,7 @@ internal sealed class SyntheticFlows
                 else if (kind < 95)
                 {
                     // 2 entries per (target, port): attempted, rejected.
-                    var target = (workload + (int)(pick % InternalFailurePool)) % InternalFailureTargets.Length;
+                    var target = (int)((workload + (pick % InternalFailurePool)) % InternalFailureTargets.Length);
                     var portAndState = (int)((pick >> 4) & 3);
                     destination = flows._internalFailurePieces[(target * InternalFailurePorts.Length * 2) + portAndState];
                     packets = 1 + ((pick >> 6) & 1);
@@ -150,7 +185,7 @@ internal sealed class SyntheticFlows
                 }
                 else
                 {
-                    var target = (workload + (int)(pick % PublicFailurePool)) % PublicFailureTargets.Length;
+                    var target = (int)((workload + (pick % PublicFailurePool)) % PublicFailureTargets.Length);
                     destination = flows._publicFailurePieces[(target * 2) + (int)((pick >> 4) & 1)];
                     packets = 1;
                     bytes = 60;
@@ -158,19 +193,17 @@ internal sealed class SyntheticFlows
 
                 var span = output.GetSpan(MaxLineLength);
                 var n = 0;
-                "{\"ts\":\""u8.CopyTo(span);
-                n += 7;
-                _timestamp.CopyTo(span[n..]);
-                n += FlowLineWriter.TimestampLength;
-                var workloadPiece = flows._workloadPieces[workload];
-                workloadPiece.CopyTo(span[n..]);
-                n += workloadPiece.Length;
+                Append(span, ref n, "{\"ts\":\""u8);
+                Append(span, ref n, _timestamp);
+                Append(span, ref n, flows._hostPiece);
+                n += FlowLineWriter.FormatNumber(workload, span[n..]);
+                Append(span, ref n, "\",\"src\":\""u8);
+                n += FlowLineWriter.FormatAddress(WorkloadAddress(workload), span[n..]);
+                Append(span, ref n, "\",\"sport\":"u8);
                 n += FlowLineWriter.FormatNumber(32768 + (uint)(p >> 40) % 28232, span[n..]);
-                destination.CopyTo(span[n..]);
-                n += destination.Length;
+                Append(span, ref n, destination);
                 n += FlowLineWriter.FormatNumber(bytes, span[n..]);
-                ",\"packets\":"u8.CopyTo(span[n..]);
-                n += 11;
+                Append(span, ref n, ",\"packets\":"u8);
                 n += FlowLineWriter.FormatNumber(packets, span[n..]);
                 span[n++] = (byte)'}';
                 span[n++] = (byte)'\n';
@@ -178,13 +211,10 @@ internal sealed class SyntheticFlows
             }
         }
 
-        /// <summary>xorshift64*: a few instructions per line, and plenty for spreading synthetic traffic.</summary>
-        private ulong Next()
+        private static void Append(Span<byte> span, ref int n, ReadOnlySpan<byte> piece)
         {
-            _state ^= _state >> 12;
-            _state ^= _state << 25;
-            _state ^= _state >> 27;
-            return _state * 0x2545F4914F6CDD1DUL;
+            piece.CopyTo(span[n..]);
+            n += piece.Length;
         }
     }
 }

@@ -50,6 +50,7 @@ public static class SiloHostingExtensions
             // Validated on start so a value the binder cannot convert is reported before the silo starts.
             services.AddOptions<ClusterMembershipOptions>().BindConfiguration("Orleans:Membership").ValidateOnStart();
             UseDefaultPlacement(services, configuration);
+            CollectIdleWorkloads(services, configuration);
 
             var redis = configuration.GetConnectionString(RedisConnectionName);
             if (!string.IsNullOrWhiteSpace(redis))
@@ -155,6 +156,32 @@ public static class SiloHostingExtensions
 
     /// <summary>Default for <see cref="DeadSiloLeaseKey"/>.</summary>
     public static readonly TimeSpan DefaultDeadSiloLease = TimeSpan.FromSeconds(1);
+
+    /// <summary>Configuration key (env `Orleans__WorkloadIdleAfter`) of how long a workload grain stays active without a call.</summary>
+    public const string WorkloadIdleAfterKey = "Orleans:WorkloadIdleAfter";
+
+    /// <summary>
+    /// Default for <see cref="WorkloadIdleAfterKey"/>: longer than the longest sweep window (10 min) and the slow tracker's
+    /// idle expiry (15 min), so a live workload quiet for that long holds nothing in memory that its next event would
+    /// still count; its baseline and (with failed attempts in its windows) its windows checkpoint are written as it goes.
+    /// </summary>
+    public static readonly TimeSpan DefaultWorkloadIdleAfter = TimeSpan.FromMinutes(20);
+
+    /// <summary>
+    /// Workload grains deactivate after <see cref="WorkloadIdleAfterKey"/> without a call (Orleans' collection age for
+    /// that grain class; other grains keep Orleans' default). At least 1 s: tests and measurements use seconds.
+    /// </summary>
+    private static void CollectIdleWorkloads(IServiceCollection services, IConfiguration configuration)
+    {
+        var idle = configuration.GetValue(WorkloadIdleAfterKey, DefaultWorkloadIdleAfter);
+        if (idle < TimeSpan.FromSeconds(1)) throw ConfigurationErrors.Invalid(WorkloadIdleAfterKey, $"must be at least 00:00:01 (was {idle})");
+        services.AddOptions<GrainCollectionOptions>().Configure(o =>
+        {
+            o.ClassSpecificCollectionAge[typeof(WorkloadGrain).FullName!] = idle;
+            // Orleans requires every collection age to exceed its collection scan period (1 min by default).
+            if (idle <= o.CollectionQuantum) o.CollectionQuantum = idle / 2;
+        });
+    }
 
     /// <summary>Configuration key (env `Orleans__Placement`) of the default placement of new activations.</summary>
     public const string PlacementKey = "Orleans:Placement";

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using OrleansDetect.Detection;
@@ -13,7 +14,8 @@ namespace OrleansDetect.Grains.Fleet;
 // One activation per silo: a single buffer, flushed by its timer. Reentrant is safe: Send only appends to the current
 // buffers (no await), and a flush swaps them out before its first await.
 [StatelessWorker(1), Reentrant]
-public sealed partial class ReconSignalGrain(DetectionSettings settings, ReconSignalInbox inbox, ILogger<ReconSignalGrain> logger) : Grain, IReconSignalGrain
+public sealed partial class ReconSignalGrain(DetectionSettings settings, ReconSignalInbox inbox, IHostApplicationLifetime lifetime, ILogger<ReconSignalGrain> logger)
+    : Grain, IReconSignalGrain
 {
     private readonly FleetOptions _options = settings.Fleet;
     private Buffer _buffer = new();
@@ -25,8 +27,9 @@ public sealed partial class ReconSignalGrain(DetectionSettings settings, ReconSi
         return Task.CompletedTask;
     }
 
-    // A silo that is stopping drops what it buffered in its last flush interval: the fleet windows are memory-only,
-    // and a stopping single silo has nowhere to place a fleet grain (Orleans' placement retries log at Warning).
+    // A silo that is stopping drops what it buffered since its last flush: the fleet windows are memory-only, and a
+    // stopping single silo has nowhere to place a fleet grain (Orleans' placement retries log at Warning). The timer
+    // keeps firing until this activation's turn to deactivate comes, so the flush checks too.
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
         reason.ReasonCode == DeactivationReasonCode.ShuttingDown ? Task.CompletedTask : Flush();
 
@@ -58,7 +61,7 @@ public sealed partial class ReconSignalGrain(DetectionSettings settings, ReconSi
         }
 
         var buffer = _buffer;
-        if (buffer.Count == 0 && buffer.Dropped == 0) return;
+        if ((buffer.Count == 0 && buffer.Dropped == 0) || lifetime.ApplicationStopping.IsCancellationRequested) return;
         _buffer = new Buffer();
         if (buffer.Dropped > 0) LogDropped(logger, buffer.Dropped, _options.MaxBufferedSignals);
 

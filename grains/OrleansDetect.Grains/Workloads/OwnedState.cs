@@ -25,17 +25,44 @@ internal static class OwnedState
         }
     }
 
-    /// <summary>Clears, learning the current etag first if the record changed under this activation (as above).</summary>
-    public static async Task ClearOwnedAsync<T>(this IPersistentState<T> state)
+    /// <summary>
+    /// <see cref="WriteOwnedAsync{T}(IPersistentState{T})"/> straight to a storage provider, for state read only when needed.
+    /// True when the record had been lost under this activation (and was written again).
+    /// </summary>
+    public static async Task<bool> WriteOwnedAsync<T>(this IGrainStorage storage, string stateName, GrainId grainId, IGrainState<T> state)
     {
         try
         {
-            await state.ClearStateAsync();
+            await storage.WriteStateAsync(stateName, grainId, state);
+            state.RecordExists = true;
+            return false;
         }
         catch (InconsistentStateException)
         {
-            await state.ReadStateAsync();
-            if (state.RecordExists) await state.ClearStateAsync();
+            var own = state.State;
+            await storage.ReadStateAsync(stateName, grainId, state);
+            state.State = own;
+            await storage.WriteStateAsync(stateName, grainId, state);
+            state.RecordExists = true;
+            return true;
         }
+    }
+
+    /// <summary>Clears, learning the current etag first if the record changed under this activation (as above).</summary>
+    public static async Task ClearOwnedAsync<T>(this IGrainStorage storage, string stateName, GrainId grainId, IGrainState<T> state)
+        where T : new()
+    {
+        try
+        {
+            await storage.ClearStateAsync(stateName, grainId, state);
+        }
+        catch (InconsistentStateException)
+        {
+            await storage.ReadStateAsync(stateName, grainId, state);
+            if (state.RecordExists) await storage.ClearStateAsync(stateName, grainId, state);
+        }
+
+        state.RecordExists = false;
+        state.State = new T();
     }
 }

@@ -1,5 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 using OrleansDetect.Detection;
 using OrleansDetect.Grains.Alerts;
 using OrleansDetect.Grains.Diagnostics;
@@ -15,11 +17,14 @@ namespace OrleansDetect.Grains.Workloads;
 /// attempts it checkpoints them every <see cref="CheckpointOptions.CheckpointInterval"/>, so a crash forgets at most
 /// that much of a partial sweep or scan.
 /// </summary>
+/// <remarks>
+/// Activation reads the baseline, and the windows checkpoint only when a baseline is stored: a workload's first checkpoint
+/// is written after its baseline, so a new workload costs one storage read, not two.
+/// </remarks>
 // The grain type keeps its first name: stored baselines are keyed by grain id ("host/{workload}").
 [GrainType("host")]
 public sealed partial class WorkloadGrain(
     [PersistentState("baseline", StorageNames.Baselines)] IPersistentState<BaselineState> stored,
-    [PersistentState("windows", StorageNames.Baselines)] IPersistentState<CheckpointState> checkpoint,
     DetectionSettings settings,
     TimeProvider time,
     IOptions<BatchKeyOptions> batchKeys,
@@ -34,16 +39,28 @@ public sealed partial class WorkloadGrain(
     private readonly List<Finding> _unreported = [];
     private WorkloadDetection _detection = null!;
     private IReconSignalGrain? _signals;
+    // The windows checkpoint, beside the baseline in the same storage under the name a [PersistentState] facet had.
+    private readonly GrainState<CheckpointState> _checkpoint = new(new CheckpointState());
+    private IGrainStorage _storage = null!;
     private long _writtenChanges;
     private long _checkpointedEvents;
 
     // What the workload registry was last told this activation (null: not yet registered).
     private bool? _registeredLearned;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    /// <summary>State name of the windows checkpoint (Redis key <c>…/host/{workload}/windows</c>).</summary>
+    public const string CheckpointStateName = "windows";
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _storage = ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Baselines);
         _detection = new WorkloadDetection(this.GetPrimaryKeyString(), settings);
-        if (stored.RecordExists) _detection.Restore(stored.State.ToSnapshot());
+        if (stored.RecordExists)
+        {
+            _detection.Restore(stored.State.ToSnapshot());
+            await _storage.ReadStateAsync(CheckpointStateName, this.GetGrainId(), _checkpoint);
+        }
+
         _writtenChanges = _detection.Changes;
         ResumeCheckpoint();
 
@@ -55,8 +72,6 @@ public sealed partial class WorkloadGrain(
         {
             this.RegisterGrainTimer(static (grain, _) => grain.WriteCheckpointIfChanged(), this, new GrainTimerCreationOptions(checkpointEvery, checkpointEvery));
         }
-
-        return Task.CompletedTask;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -183,10 +198,11 @@ public sealed partial class WorkloadGrain(
         }
     }
 
-    private async Task WriteBaselineIfChanged()
+    private Task WriteBaselineIfChanged() => _detection.Changes == _writtenChanges ? Task.CompletedTask : WriteBaseline();
+
+    private async Task WriteBaseline()
     {
         var changes = _detection.Changes;
-        if (changes == _writtenChanges) return;
         stored.State = BaselineState.From(_detection.Export());
         await stored.WriteOwnedAsync();
         _writtenChanges = changes;
@@ -200,10 +216,10 @@ public sealed partial class WorkloadGrain(
     private void ResumeCheckpoint()
     {
         _checkpointedEvents = _detection.ObservedEvents;
-        if (!checkpoint.RecordExists || checkpoint.State.Data.Length == 0) return;
+        if (!_checkpoint.RecordExists || _checkpoint.State is not { Data.Length: > 0 } saved) return;
         try
         {
-            _detection.RestoreCheckpoint(checkpoint.State.Data);
+            _detection.RestoreCheckpoint(saved.Data);
         }
         catch (InvalidCheckpointException e)
         {
@@ -215,7 +231,11 @@ public sealed partial class WorkloadGrain(
         _checkpointedEvents = _detection.ObservedEvents;
     }
 
-    /// <summary>Writes the windows while they hold failed attempts and events arrived since; clears the record once they hold none.</summary>
+    /// <summary>
+    /// Writes the windows while they hold failed attempts and events arrived since; clears the record once they hold none.
+    /// A checkpoint is read only beside a stored baseline (<see cref="OnActivateAsync"/>), so the baseline goes first
+    /// when none is stored, and again when Redis lost the records under this activation.
+    /// </summary>
     private async Task WriteCheckpointIfChanged()
     {
         var observed = _detection.ObservedEvents;
@@ -223,13 +243,14 @@ public sealed partial class WorkloadGrain(
         var data = _detection.WriteCheckpoint();
         if (data is null)
         {
-            if (checkpoint.RecordExists) await checkpoint.ClearOwnedAsync();
+            if (_checkpoint.RecordExists) await _storage.ClearOwnedAsync(CheckpointStateName, this.GetGrainId(), _checkpoint);
             _checkpointedEvents = observed;
             return;
         }
 
-        checkpoint.State.Data = data;
-        await checkpoint.WriteOwnedAsync();
+        if (!stored.RecordExists) await WriteBaseline();
+        (_checkpoint.State ??= new CheckpointState()).Data = data;
+        if (await _storage.WriteOwnedAsync(CheckpointStateName, this.GetGrainId(), _checkpoint)) await WriteBaseline();
         _checkpointedEvents = observed;
         DetectTelemetry.CheckpointWrites.Add(1);
         DetectTelemetry.CheckpointBytes.Add(data.Length);

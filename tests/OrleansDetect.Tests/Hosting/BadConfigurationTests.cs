@@ -20,6 +20,8 @@ public sealed class BadConfigurationTests
     [InlineData("Detection__Baseline__LearningPeriod=-00:00:30", "error: Detection:Baseline:LearningPeriod must not be negative")]
     [InlineData("Orleans__Membership__ProbeTimeout=soon", "error: Orleans:Membership:ProbeTimeout: 'soon' is not a valid TimeSpan")]
     [InlineData("Orleans__Endpoints__SiloPort=eleven", "error: Orleans:Endpoints:SiloPort: 'eleven' is not a valid Int32")]
+    [InlineData("Orleans__WorkloadIdleAfter=soon", "error: Orleans:WorkloadIdleAfter: 'soon' is not a valid TimeSpan")]
+    [InlineData("Orleans__WorkloadIdleAfter=00:00:00.500", "error: Orleans:WorkloadIdleAfter: must be at least 00:00:01")]
     [InlineData("Dashboard__Enabled=perhaps", "error: Dashboard:Enabled: 'perhaps' is not a valid Boolean")]
     [InlineData("ConnectionStrings__redis=localhost:6379,password=hunter2,colour=blue", "error: ConnectionStrings:redis: Keyword 'colour' is not supported")]
     public async Task The_silo_process_exits_with_1_and_one_line_naming_the_key(string setting, string line)
