@@ -35,30 +35,30 @@ public sealed partial class ReconSignalGrain(DetectionSettings settings, ReconSi
 
     public Task Send(ReconSignals signals)
     {
+        Add(signals);
+        return Task.CompletedTask;
+    }
+
+    private void Add(ReconSignals signals)
+    {
         var count = signals.Sweeps.Length + signals.Probes.Length;
         if (_buffer.Count + count > _options.MaxBufferedSignals)
         {
             FleetTelemetry.SignalsDropped.Add(count);
             _buffer.Dropped += count;
-            return Task.CompletedTask;
+            return;
         }
 
         _buffer.Add(signals, _options.ScanBuckets);
         if (signals.Sweeps.Length > 0) FleetTelemetry.SignalsReceived.Add(signals.Sweeps.Length, new KeyValuePair<string, object?>("kind", "sweep"));
         if (signals.Probes.Length > 0) FleetTelemetry.SignalsReceived.Add(signals.Probes.Length, new KeyValuePair<string, object?>("kind", "probe"));
-        return Task.CompletedTask;
     }
 
     public Task Wake() => Task.CompletedTask;
 
     public async Task Flush()
     {
-        var posted = new List<ReconSignals>();
-        _buffer.Dropped += inbox.Drain(posted);
-        foreach (var signals in posted)
-        {
-            await Send(signals);
-        }
+        _buffer.Dropped += inbox.Drain(Add);
 
         var buffer = _buffer;
         if ((buffer.Count == 0 && buffer.Dropped == 0) || lifetime.ApplicationStopping.IsCancellationRequested) return;

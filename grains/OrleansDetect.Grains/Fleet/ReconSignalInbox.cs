@@ -7,7 +7,7 @@ namespace OrleansDetect.Grains.Fleet;
 /// (<see cref="ReconSignalGrain"/>), in memory: a message per workload batch with failed probes cost as much as the
 /// batch's own call once batches spread over thousands of workloads. Only the signal that finds the inbox empty wakes
 /// the aggregator (one one-way call per flush interval at most); the aggregator drains the inbox when it flushes.
-/// Bounded like the aggregator's buffer: past <see cref="FleetOptionsLimit"/> queued signals, new ones are dropped and
+/// Bounded like the aggregator's buffer: past <see cref="MaxSignals"/> queued signals, new ones are dropped and
 /// counted.
 /// </summary>
 public sealed class ReconSignalInbox
@@ -18,14 +18,14 @@ public sealed class ReconSignalInbox
     private int _armed;
 
     /// <summary>Signals (sweeps plus probes) the inbox holds at most; set from <c>Detection:Fleet:MaxBufferedSignals</c>.</summary>
-    public int FleetOptionsLimit { get; init; } = 100_000;
+    public int MaxSignals { get; init; } = 100_000;
 
     /// <summary>Leaves one batch's signals; true when the aggregator has to be woken (the inbox was empty since its last drain).</summary>
     public bool Post(ReconSignals signals)
     {
         ArgumentNullException.ThrowIfNull(signals);
         var count = signals.Sweeps.Length + signals.Probes.Length;
-        if (Interlocked.Add(ref _queued, count) > FleetOptionsLimit)
+        if (Interlocked.Add(ref _queued, count) > MaxSignals)
         {
             Interlocked.Add(ref _queued, -count);
             Interlocked.Add(ref _dropped, count);
@@ -39,17 +39,17 @@ public sealed class ReconSignalInbox
         return Interlocked.Exchange(ref _armed, 1) == 0;
     }
 
-    /// <summary>Takes everything left so far, and how many signals were dropped since the last drain.</summary>
-    public long Drain(List<ReconSignals> into)
+    /// <summary>Hands everything left so far to <paramref name="take"/>; returns how many signals were dropped since the last drain.</summary>
+    public long Drain(Action<ReconSignals> take)
     {
-        ArgumentNullException.ThrowIfNull(into);
+        ArgumentNullException.ThrowIfNull(take);
 
         // Disarmed first: a signal posted during the drain either is taken now or wakes the aggregator again.
         Volatile.Write(ref _armed, 0);
         while (_queue.TryDequeue(out var signals))
         {
             Interlocked.Add(ref _queued, -(signals.Sweeps.Length + signals.Probes.Length));
-            into.Add(signals);
+            take(signals);
         }
 
         return Interlocked.Exchange(ref _dropped, 0);

@@ -19,7 +19,7 @@ public static class DetectionServices
         services.AddSingleton<IValidateOptions<ConsoleOptions>, ConsoleOptionsValidator>();
         services.TryAddSingleton<AlertLinks>();
         services.TryAddSingleton<Workloads.WorkloadReferences>();
-        services.TryAddSingleton(sp => new Fleet.ReconSignalInbox { FleetOptionsLimit = sp.GetRequiredService<DetectionSettings>().Fleet.MaxBufferedSignals });
+        services.TryAddSingleton(sp => new Fleet.ReconSignalInbox { MaxSignals = sp.GetRequiredService<DetectionSettings>().Fleet.MaxBufferedSignals });
         services.TryAddSingleton<Workloads.WorkloadCallQueue>();
         services.TryAddSingleton<Alerts.Silences.SilenceCache>();
         services.TryAddSingleton<Alerts.Silences.SilenceRefresh>();

@@ -30,9 +30,6 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, IOpt
     private readonly Queue<PendingWorkload> _ready = new();
     private int _lanes;
 
-    /// <summary>Calls in flight now (each lane holds one at a time).</summary>
-    public int CallsInFlight => Volatile.Read(ref _lanes);
-
     /// <summary>Delivers every workload's events; completes when each has answered, failed, or been given up.</summary>
     public Task<IngestResult> Deliver(WorkloadFlows[] batch, IngestBatchKey key)
     {
@@ -54,11 +51,8 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, IOpt
                 }
             }
 
-            while (_lanes < _options.MaxCallsInFlight && lanes < _ready.Count)
-            {
-                _lanes++;
-                lanes++;
-            }
+            lanes = Math.Clamp(_options.MaxCallsInFlight - _lanes, 0, _ready.Count);
+            _lanes += lanes;
         }
 
         // Lanes run off the caller's grain context, and without its execution context: a lane outlives the request that

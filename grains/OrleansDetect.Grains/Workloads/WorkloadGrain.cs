@@ -93,6 +93,7 @@ public sealed partial class WorkloadGrain(
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         var latestAllowedMs = nowMs + (long)settings.Clock.MaxClockSkew.TotalMilliseconds;
         var results = new WorkloadIngestResult[segments.Length];
+        var isObserved = new bool[segments.Length];
         var observed = -1;
         var future = 0;
         for (var i = 0; i < segments.Length; i++)
@@ -114,6 +115,7 @@ public sealed partial class WorkloadGrain(
             var outcome = _detection.Observe(events, latestAllowedMs);
             future += outcome.Future;
             results[i] = new WorkloadIngestResult(outcome.Accepted, outcome.Late + outcome.Future, 0);
+            isObserved[i] = true;
             observed = i;
         }
 
@@ -132,7 +134,7 @@ public sealed partial class WorkloadGrain(
             DetectTelemetry.RuleSuppressed(finding.Type, rule);
         }
 
-        ReconSignalForwarder.Forward(signalInbox, () => _signals ??= GrainFactory.GetGrain<IReconSignalGrain>(0), _detection);
+        ForwardSignals();
 
         // The findings are counted against the last segment observed: they came of all of them, on one clock.
         results[observed] = results[observed] with { Alerts = _findings.Count };
@@ -140,8 +142,7 @@ public sealed partial class WorkloadGrain(
         // The events are observed from here on, whatever happens to the reports: remember the keys now.
         for (var i = 0; i <= observed; i++)
         {
-            var key = segments[i].Key;
-            if (!key.IsNone && !_recentBatches.TryGet(key, nowMs, out _)) _recentBatches.Remember(key, nowMs, results[i]);
+            if (isObserved[i] && !segments[i].Key.IsNone) _recentBatches.Remember(segments[i].Key, nowMs, results[i]);
         }
 
         var registration = Register();
@@ -154,6 +155,19 @@ public sealed partial class WorkloadGrain(
         _unreported.AddRange(_findings);
         await Task.WhenAll(ReportUnreported(), registration);
         return results;
+    }
+
+    /// <summary>
+    /// Leaves the batch's recon signals in the silo's inbox, in memory; only a signal that finds it empty wakes the silo's
+    /// aggregator, with a one-way call to a stateless worker on this silo (nothing is awaited).
+    /// </summary>
+    private void ForwardSignals()
+    {
+        if (_detection.TakeSignals() is { } signals && signalInbox.Post(signals))
+        {
+            // Resolved once an activation: a reference costs Orleans a reflection pass over the interface.
+            _ = (_signals ??= GrainFactory.GetGrain<IReconSignalGrain>(0)).Wake();
+        }
     }
 
     private static int EarlierSegmentWithKey(IngestSegment[] segments, int index)
