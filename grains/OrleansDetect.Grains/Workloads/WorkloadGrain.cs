@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 using Orleans.Storage;
 using OrleansDetect.Detection;
 using OrleansDetect.Grains.Alerts;
@@ -83,9 +84,9 @@ public sealed partial class WorkloadGrain(
     public Task<WorkloadIngestResult> Ingest(FlowEvent[] events) => Ingest(events, IngestBatchKey.None);
 
     public async Task<WorkloadIngestResult> Ingest(FlowEvent[] events, IngestBatchKey key) =>
-        (await Ingest([new IngestSegment(events, key)]))[0];
+        (await Ingest([new IngestSegment(events, key)])).Value[0];
 
-    public async Task<WorkloadIngestResult[]> Ingest(IngestSegment[] segments)
+    public async Task<Immutable<WorkloadIngestResult[]>> Ingest(IngestSegment[] segments)
     {
         // Findings whose report failed last time go first: a resend that is answered from memory must not leave them behind.
         if (_unreported.Count > 0) await ReportUnreported();
@@ -119,7 +120,7 @@ public sealed partial class WorkloadGrain(
             observed = i;
         }
 
-        if (observed < 0) return results;
+        if (observed < 0) return results.AsImmutable();
         if (future > 0)
         {
             DetectTelemetry.FutureEvents.Add(future);
@@ -149,12 +150,12 @@ public sealed partial class WorkloadGrain(
         if (_findings.Count == 0)
         {
             await registration;
-            return results;
+            return results.AsImmutable();
         }
 
         _unreported.AddRange(_findings);
         await Task.WhenAll(ReportUnreported(), registration);
-        return results;
+        return results.AsImmutable();
     }
 
     /// <summary>
