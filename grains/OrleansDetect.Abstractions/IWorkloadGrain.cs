@@ -1,5 +1,3 @@
-using Orleans.Concurrency;
-
 namespace OrleansDetect;
 
 /// <summary>One monitored workload (host, VM, container): its sliding windows, baseline and detectors.</summary>
@@ -19,10 +17,9 @@ public interface IWorkloadGrain : IGrainWithStringKey
     /// Feeds several requests' segments through the detectors in order, each once per its key (as
     /// <see cref="Ingest(FlowEvent[], IngestBatchKey)"/>), and answers each segment: one call for what several requests
     /// brought this workload. The arrays are the caller's and are not copied: callers never change them after the call.
-    /// The answers come back uncopied too (<see cref="Immutable{T}"/>): a copied array is reference-tracked, and that
-    /// tracking was an eighth of the silo's CPU with 10,000 workloads.
     /// </summary>
-    Task<Immutable<WorkloadIngestResult[]>> Ingest([Immutable] IngestSegment[] segments);
+    [return: Immutable]
+    Task<WorkloadIngestResult[]> Ingest([Immutable] IngestSegment[] segments);
 
     /// <summary>The workload's current window summary (and baseline, when learned).</summary>
     [Orleans.Concurrency.ReadOnly]

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Orleans.Concurrency;
 using OrleansDetect.Grains.Workloads;
 
 namespace OrleansDetect.Grains.Diagnostics;
@@ -50,7 +49,7 @@ public sealed class WorkloadIngestTracing : IIncomingGrainCallFilter
             var (findings, late) = context.Result switch
             {
                 WorkloadIngestResult one => (one.Alerts, one.Late),
-                Immutable<WorkloadIngestResult[]> many => (many.Value.Sum(r => r.Alerts), many.Value.Sum(r => r.Late)),
+                WorkloadIngestResult[] many => (many.Sum(r => r.Alerts), many.Sum(r => r.Late)),
                 _ => (0, 0),
             };
 

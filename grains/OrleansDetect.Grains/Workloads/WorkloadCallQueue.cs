@@ -138,7 +138,7 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, IOpt
             Activity.Current = segments[0].Delivery.Span;
             try
             {
-                var results = (await workloads.For(workload).Ingest(wire).ConfigureAwait(false)).Value;
+                var results = await workloads.For(workload).Ingest(wire).ConfigureAwait(false);
                 for (var i = 0; i < segments.Length; i++)
                 {
                     segments[i].Delivery.Answer(segments[i].Index, results[i]);

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Concurrency;
 using Orleans.Storage;
 using OrleansDetect.Detection;
 using OrleansDetect.Grains.Alerts;
@@ -45,8 +44,6 @@ public sealed partial class WorkloadGrain(
     private IGrainStorage _storage = null!;
     private long _writtenChanges;
     private long _checkpointedEvents;
-    private IGrainTimer? _baselineTimer;
-    private IGrainTimer? _checkpointTimer;
 
     // What the workload registry was last told this activation (null: not yet registered).
     private bool? _registeredLearned;
@@ -66,42 +63,15 @@ public sealed partial class WorkloadGrain(
 
         _writtenChanges = _detection.Changes;
         ResumeCheckpoint();
-    }
 
-    /// <summary>
-    /// Starts the write timers that have something to write. A timer stops at a tick that finds nothing new, so a quiet
-    /// workload holds no timer: 100,000 idle activations ticking every 5 s kept half a core busy. Non-interleaving
-    /// timers: they run between calls, so at most one write is ever outstanding.
-    /// </summary>
-    private void ArmWriteTimers()
-    {
-        if (_baselineTimer is null && _detection.Changes != _writtenChanges)
-        {
-            var interval = settings.Baseline.WriteInterval;
-            _baselineTimer = this.RegisterGrainTimer(static (grain, _) => grain.OnBaselineTick(), this, new GrainTimerCreationOptions(interval, interval));
-        }
-
+        // Non-interleaving timers: they run between calls, so at most one write is ever outstanding.
+        var interval = settings.Baseline.WriteInterval;
+        this.RegisterGrainTimer(static (grain, _) => grain.WriteBaselineIfChanged(), this, new GrainTimerCreationOptions(interval, interval));
         var checkpointEvery = settings.Checkpoint.CheckpointInterval;
-        if (_checkpointTimer is null && checkpointEvery > TimeSpan.Zero && _detection.ObservedEvents != _checkpointedEvents)
+        if (checkpointEvery > TimeSpan.Zero)
         {
-            _checkpointTimer = this.RegisterGrainTimer(static (grain, _) => grain.OnCheckpointTick(), this, new GrainTimerCreationOptions(checkpointEvery, checkpointEvery));
+            this.RegisterGrainTimer(static (grain, _) => grain.WriteCheckpointIfChanged(), this, new GrainTimerCreationOptions(checkpointEvery, checkpointEvery));
         }
-    }
-
-    private Task OnBaselineTick()
-    {
-        if (_detection.Changes != _writtenChanges) return WriteBaseline();
-        _baselineTimer?.Dispose();
-        _baselineTimer = null;
-        return Task.CompletedTask;
-    }
-
-    private Task OnCheckpointTick()
-    {
-        if (_detection.ObservedEvents != _checkpointedEvents) return WriteCheckpointIfChanged();
-        _checkpointTimer?.Dispose();
-        _checkpointTimer = null;
-        return Task.CompletedTask;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -113,9 +83,9 @@ public sealed partial class WorkloadGrain(
     public Task<WorkloadIngestResult> Ingest(FlowEvent[] events) => Ingest(events, IngestBatchKey.None);
 
     public async Task<WorkloadIngestResult> Ingest(FlowEvent[] events, IngestBatchKey key) =>
-        (await Ingest([new IngestSegment(events, key)])).Value[0];
+        (await Ingest([new IngestSegment(events, key)]))[0];
 
-    public async Task<Immutable<WorkloadIngestResult[]>> Ingest(IngestSegment[] segments)
+    public async Task<WorkloadIngestResult[]> Ingest(IngestSegment[] segments)
     {
         // Findings whose report failed last time go first: a resend that is answered from memory must not leave them behind.
         if (_unreported.Count > 0) await ReportUnreported();
@@ -149,7 +119,7 @@ public sealed partial class WorkloadGrain(
             observed = i;
         }
 
-        if (observed < 0) return results.AsImmutable();
+        if (observed < 0) return results;
         if (future > 0)
         {
             DetectTelemetry.FutureEvents.Add(future);
@@ -165,7 +135,6 @@ public sealed partial class WorkloadGrain(
         }
 
         ForwardSignals();
-        ArmWriteTimers();
 
         // The findings are counted against the last segment observed: they came of all of them, on one clock.
         results[observed] = results[observed] with { Alerts = _findings.Count };
@@ -180,12 +149,12 @@ public sealed partial class WorkloadGrain(
         if (_findings.Count == 0)
         {
             await registration;
-            return results.AsImmutable();
+            return results;
         }
 
         _unreported.AddRange(_findings);
         await Task.WhenAll(ReportUnreported(), registration);
-        return results.AsImmutable();
+        return results;
     }
 
     /// <summary>

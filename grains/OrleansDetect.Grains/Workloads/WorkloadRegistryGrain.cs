@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using OrleansDetect.Grains.Hosting;
 
 namespace OrleansDetect.Grains.Workloads;
@@ -12,26 +11,19 @@ public sealed class WorkloadRegistryState
 
 /// <summary>
 /// One bucket of known workloads, sorted by name for paging. Registrations are answered from memory and written
-/// from a timer, only when something changed (one outstanding write: the timer does not interleave), at most once per
-/// <see cref="WriteIntervalFor"/> the bucket's size: a write stores the whole bucket, so a large bucket writes less
-/// often: up to 960,000 workloads (15,000 a bucket) the buckets together serialize at most
-/// <see cref="WorkloadRegistry.Buckets"/> × 1,000 entries a second, where a write a second each serialized every
-/// registered workload every second (7.5 % of the silo's CPU while 100,000 new workloads arrived). A crash of its silo forgets at most that interval's
-/// registrations (1 s up to 1,000 workloads a bucket, 15 s from 15,000); those workloads register again on their next
-/// activation.
+/// from a timer, at most once per <see cref="WriteInterval"/> and only when something changed (one outstanding
+/// write: the timer does not interleave). A crash of its silo forgets at most that interval's registrations; those
+/// workloads register again on their next activation.
 /// </summary>
 public sealed class WorkloadRegistryGrain(
     [PersistentState("workloads", StorageNames.Baselines)] IPersistentState<WorkloadRegistryState> state,
     TimeProvider time) : Grain, IWorkloadRegistryGrain
 {
-    private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan LongestWriteInterval = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan WriteInterval = TimeSpan.FromSeconds(1);
 
     private readonly Dictionary<string, WorkloadEntry> _entries = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _names = new(StringComparer.Ordinal);
     private bool _dirty;
-    // Real time, whatever clock the silo runs on: the pacing bounds CPU spent serializing.
-    private long _writtenAt;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -41,15 +33,11 @@ public sealed class WorkloadRegistryGrain(
             _names.Add(entry.Workload);
         }
 
-        this.RegisterGrainTimer(static (grain, _) => grain.WriteIfChanged(), this, new GrainTimerCreationOptions(Tick, Tick));
+        this.RegisterGrainTimer(static (grain, _) => grain.WriteIfChanged(), this, new GrainTimerCreationOptions(WriteInterval, WriteInterval));
         return Task.CompletedTask;
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => WriteIfChanged(due: true);
-
-    /// <summary>How long a bucket of <paramref name="entries"/> waits between writes: 1 ms an entry, 1–15 s.</summary>
-    public static TimeSpan WriteIntervalFor(int entries) =>
-        TimeSpan.FromMilliseconds(Math.Clamp(entries, Tick.TotalMilliseconds, LongestWriteInterval.TotalMilliseconds));
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => WriteIfChanged();
 
     public Task Register(string workload, bool learned)
     {
@@ -96,12 +84,10 @@ public sealed class WorkloadRegistryGrain(
         return Task.FromResult(page.ToArray());
     }
 
-    private async Task WriteIfChanged(bool due = false)
+    private async Task WriteIfChanged()
     {
         if (!_dirty) return;
-        if (!due && Stopwatch.GetElapsedTime(_writtenAt) < WriteIntervalFor(_entries.Count) - Tick / 2) return;
         _dirty = false;
-        _writtenAt = Stopwatch.GetTimestamp();
         state.State = new WorkloadRegistryState { Workloads = [.. _entries.Values] };
         try
         {

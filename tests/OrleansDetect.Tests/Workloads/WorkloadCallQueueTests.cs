@@ -44,7 +44,7 @@ public sealed class WorkloadCallQueueTests(ClusterFixture fixture)
         var key = new IngestBatchKey(42);
         var other = new IngestBatchKey(43);
 
-        var answers = await workload.Ingest([new IngestSegment(events, key), new IngestSegment(events, key), new IngestSegment(events, other)]).ContinueWith(t => t.Result.Value);
+        var answers = await workload.Ingest([new IngestSegment(events, key), new IngestSegment(events, key), new IngestSegment(events, other)]);
 
         Assert.Equal([10, 10, 10], answers.Select(a => a.Accepted));
         Assert.Equal(20, (await workload.GetView()).EventsSeen);
