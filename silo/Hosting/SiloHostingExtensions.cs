@@ -86,9 +86,7 @@ public static class SiloHostingExtensions
                     silo.AddRedisGrainStorage(name, options => options.Configure<IServiceProvider>((o, sp) =>
                     {
                         o.ConfigurationOptions = redisOptions.Clone();
-                        // The Orleans binary serializer keys fields by [Id], not by .NET type name,
-                        // so renaming a state class or adding a field does not orphan stored state.
-                        o.GrainStorageSerializer = ActivatorUtilities.CreateInstance<OrleansGrainStorageSerializer>(sp);
+                        o.GrainStorageSerializer = StateSerializer(sp);
                     }));
                 }
             }
@@ -113,20 +111,18 @@ public static class SiloHostingExtensions
                         if (!clustering.Exists())
                         {
                             // A silo that is its own cluster keeps state in its own memory: no storage grain call
-                            // per activation and per checkpoint. The serializer is the one Redis uses: Orleans'
-                            // default JSON one tracks every object by reference and spent a third of the alert
-                            // path's CPU serializing the feed's 500 entries on every write.
-                            services.AddGrainStorage(name, static (sp, _) => new SingleSiloGrainStorage(
-                                ActivatorUtilities.CreateInstance<OrleansGrainStorageSerializer>(sp)));
-                            continue;
+                            // per activation and per checkpoint.
+                            services.AddGrainStorage(name, static (sp, _) => new SingleSiloGrainStorage(StateSerializer(sp)));
                         }
-
-                        // Silos sharing a cluster share Orleans' memory storage (state in storage grains).
-                        silo.AddMemoryGrainStorage(name, options => options.Configure<IServiceProvider>((o, sp) =>
-                            o.GrainStorageSerializer = ActivatorUtilities.CreateInstance<OrleansGrainStorageSerializer>(sp)));
-                        // Registered after it, so this wrapper is the storage grains get by that name.
-                        services.AddGrainStorage(name, static (sp, n) => new SiloMemoryGrainStorage(
-                            MemoryGrainStorageFactory.Create(sp, n), sp.GetRequiredService<IHostApplicationLifetime>()));
+                        else
+                        {
+                            // Silos sharing a cluster share Orleans' memory storage (state in storage grains).
+                            silo.AddMemoryGrainStorage(name, options => options.Configure<IServiceProvider>((o, sp) =>
+                                o.GrainStorageSerializer = StateSerializer(sp)));
+                            // Registered after it, so this wrapper is the storage grains get by that name.
+                            services.AddGrainStorage(name, static (sp, n) => new SiloMemoryGrainStorage(
+                                MemoryGrainStorageFactory.Create(sp, n), sp.GetRequiredService<IHostApplicationLifetime>()));
+                        }
                     }
                 }
 
@@ -146,6 +142,14 @@ public static class SiloHostingExtensions
         builder.AddOrleansDetectTelemetry();
         return builder;
     }
+
+    /// <summary>
+    /// The serializer of every grain storage: the Orleans binary serializer keys fields by [Id] and types by alias, so
+    /// renaming a state class or adding a field does not orphan stored state; Orleans' default JSON one tracks every
+    /// object by reference and spent a third of the alert path's CPU serializing the feed's 500 entries on every write.
+    /// </summary>
+    private static OrleansGrainStorageSerializer StateSerializer(IServiceProvider services) =>
+        ActivatorUtilities.CreateInstance<OrleansGrainStorageSerializer>(services);
 
     private static ConfigurationOptions ParseRedis(string connectionString)
     {

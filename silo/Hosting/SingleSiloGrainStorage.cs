@@ -46,7 +46,7 @@ public sealed class SingleSiloGrainStorage(IGrainStorageSerializer serializer) :
         var replaced = _states.TryGetValue(key, out var current)
             ? current.ETag == grainState.ETag && _states.TryUpdate(key, next, current)
             : grainState.ETag is null && _states.TryAdd(key, next);
-        if (!replaced) throw Conflict(nameof(WriteStateAsync), stateName, grainId, grainState.ETag, key);
+        if (!replaced) throw Conflict(nameof(WriteStateAsync), stateName, grainId, grainState.ETag);
 
         grainState.ETag = next.ETag;
         grainState.RecordExists = true;
@@ -60,7 +60,7 @@ public sealed class SingleSiloGrainStorage(IGrainStorageSerializer serializer) :
         {
             if (current.ETag != grainState.ETag || !_states.TryRemove(KeyValuePair.Create(key, current)))
             {
-                throw Conflict(nameof(ClearStateAsync), stateName, grainId, grainState.ETag, key);
+                throw Conflict(nameof(ClearStateAsync), stateName, grainId, grainState.ETag);
             }
         }
 
@@ -71,7 +71,7 @@ public sealed class SingleSiloGrainStorage(IGrainStorageSerializer serializer) :
 
     private string NextETag() => Interlocked.Increment(ref _version).ToString(CultureInfo.InvariantCulture);
 
-    private InconsistentStateException Conflict(string operation, string stateName, GrainId grainId, string? given, (string, GrainId) key) =>
+    private InconsistentStateException Conflict(string operation, string stateName, GrainId grainId, string? given) =>
         new($"{operation} of '{stateName}' for {grainId}: ETag {given ?? "(none)"} does not match the stored one",
-            _states.TryGetValue(key, out var stored) ? stored.ETag : "(none)", given ?? "(none)");
+            _states.TryGetValue((stateName, grainId), out var stored) ? stored.ETag : "(none)", given ?? "(none)");
 }
