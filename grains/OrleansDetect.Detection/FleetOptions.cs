@@ -43,6 +43,13 @@ public sealed class FleetOptions
     /// <summary>Distinct failed probes one workload batch forwards; beyond, the batch is a scanner on its own and its local detectors say so.</summary>
     public int MaxProbesPerBatch { get; set; } = 256;
 
+    /// <summary>
+    /// How often a workload tells the fleet again of a (destination, port) it keeps failing against (event time): in
+    /// between, repeats add nothing a <see cref="ScanWindow"/> of minutes would notice, and would flood the aggregator
+    /// (a busy workload repeats its failures in every batch). At most a tenth of <see cref="ScanWindow"/>.
+    /// </summary>
+    public TimeSpan ProbeRefresh { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Signals one silo's aggregator holds between flushes; beyond, new signals are dropped and counted.</summary>
     public int MaxBufferedSignals { get; set; } = 100_000;
 
@@ -70,6 +77,8 @@ public sealed class FleetOptionsValidator : IValidateOptions<FleetOptions>
         check.InRange(options.ScanBuckets, 1, 65_536, nameof(options.ScanBuckets));
         check.Positive(options.MaxProbesPerBatch, nameof(options.MaxProbesPerBatch));
         check.Positive(options.MaxBufferedSignals, nameof(options.MaxBufferedSignals));
+        check.NotNegative(options.ProbeRefresh, nameof(options.ProbeRefresh));
+        if (options.ProbeRefresh > options.ScanWindow / 10) check.Fail($"{nameof(options.ProbeRefresh)} must be at most a tenth of {nameof(options.ScanWindow)} ({options.ScanWindow / 10}); was {options.ProbeRefresh}");
         check.AtLeast(options.MaxWorkloadsPerPort, options.SweepHighWorkloads, nameof(options.MaxWorkloadsPerPort), nameof(options.SweepHighWorkloads));
         check.AtLeast(options.MaxProbesPerBucket, options.ScanPorts, nameof(options.MaxProbesPerBucket), nameof(options.ScanPorts));
         return check.Result;

@@ -45,6 +45,11 @@ public sealed partial class WorkloadDetection
     private readonly ReconChainDetector _chains;
     private readonly HashSet<ProbeSignal>? _probes;
     private readonly int _maxProbes;
+    // When each (destination, port) was last told the fleet (event time): a workload that keeps failing against the
+    // same few targets repeats itself every batch, and told again only every ProbeRefreshMs it stops swamping the
+    // silo's aggregator. Bounded by MaxProbesPerBatch entries; created on the first failed probe.
+    private Dictionary<ProbeSignal, long>? _probedAt;
+    private readonly long _probeRefreshMs;
     private readonly List<SweepSignal> _sweepSignals = [];
     private readonly ReconIncident _incident;
     // Scratch for one synchronous Observe/Collect call, shared per thread so a million idle workloads do not hold
@@ -76,6 +81,7 @@ public sealed partial class WorkloadDetection
         {
             _probes = [];
             _maxProbes = settings.Fleet.MaxProbesPerBatch;
+            _probeRefreshMs = (long)settings.Fleet.ProbeRefresh.TotalMilliseconds;
         }
         _suppressed = settings.Suppression.Count == 0 ? [] : new long[settings.Suppression.Count];
     }
@@ -205,9 +211,25 @@ public sealed partial class WorkloadDetection
 
     private void ObserveProbe(in FlowEvent e)
     {
-        // One probe per (destination, port) per batch; stamped when taken.
+        // One probe per (destination, port) per batch, and none the fleet heard within ProbeRefresh; stamped when taken.
         if (_settings.Scope.Classify(e.Dst) == TargetScope.NotATarget) return;
-        _probes!.Add(new ProbeSignal(e.Dst, e.Protocol, e.DstPort, 0));
+        var probe = new ProbeSignal(e.Dst, e.Protocol, e.DstPort, 0);
+        _probedAt ??= [];
+        if (_probedAt.TryGetValue(probe, out var at) && e.TimeMs >= at && e.TimeMs - at < _probeRefreshMs) return;
+        if (_probedAt.Count >= _maxProbes && !_probedAt.ContainsKey(probe)) ForgetProbes(e.TimeMs);
+        _probedAt[probe] = e.TimeMs;
+        _probes!.Add(probe);
+    }
+
+    /// <summary>Makes room: forgets the probes told longer than ProbeRefresh ago, or all of them when none is that old.</summary>
+    private void ForgetProbes(long nowMs)
+    {
+        foreach (var (probe, at) in _probedAt!)
+        {
+            if (nowMs - at >= _probeRefreshMs || at > nowMs) _probedAt.Remove(probe);
+        }
+
+        if (_probedAt.Count >= _maxProbes) _probedAt.Clear();
     }
 
     /// <summary>The persisted form: the baseline and event counters (windows are not persisted).</summary>

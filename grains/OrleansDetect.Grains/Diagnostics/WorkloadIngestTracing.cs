@@ -6,7 +6,8 @@ namespace OrleansDetect.Grains.Diagnostics;
 /// <summary>
 /// The <c>workload.ingest</c> span around a workload grain's batch: the workload, the batch's event and failed-attempt
 /// counts, and what detection found. A call filter rather than code in <see cref="WorkloadGrain"/>, so the grain stays
-/// a thin shell around its detectors; the silo registers it only when tracing is on.
+/// a thin shell around its detectors; the silo registers it only when tracing is on. Events the silo feeds a local
+/// activation in process get the same span from <see cref="TraceHere"/>.
 /// </summary>
 public sealed class WorkloadIngestTracing : IIncomingGrainCallFilter
 {
@@ -56,6 +57,24 @@ public sealed class WorkloadIngestTracing : IIncomingGrainCallFilter
             span.SetTag("findings", findings);
             span.SetTag("late", late);
         }
+    }
+
+    /// <summary>
+    /// The <c>workload.ingest</c> span of one request's events fed in process to a local activation, started at
+    /// <paramref name="started"/>, under the request's span; nothing when nobody listens.
+    /// </summary>
+    public static void TraceHere(DateTime started, WorkloadFlows flows, WorkloadIngestResult result)
+    {
+        if (!DetectTelemetry.Source.HasListeners()) return;
+        using var span = DetectTelemetry.Source.StartActivity("workload.ingest", ActivityKind.Internal, Activity.Current?.Context ?? default, startTime: started);
+        if (span is not { IsAllDataRequested: true }) return;
+        var (count, failed, segments) = Count([flows.Events]);
+        span.SetTag("workload", flows.Workload);
+        span.SetTag("events", count);
+        span.SetTag("failed", failed);
+        span.SetTag("segments", segments);
+        span.SetTag("findings", result.Alerts);
+        span.SetTag("late", result.Late);
     }
 
     /// <summary>Events and failed attempts over a call's segments (a coalesced call carries several requests').</summary>

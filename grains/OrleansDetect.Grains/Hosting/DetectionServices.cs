@@ -20,6 +20,7 @@ public static class DetectionServices
         services.TryAddSingleton<AlertLinks>();
         services.TryAddSingleton<Workloads.WorkloadReferences>();
         services.TryAddSingleton(sp => new Fleet.ReconSignalInbox { MaxSignals = sp.GetRequiredService<DetectionSettings>().Fleet.MaxBufferedSignals });
+        services.TryAddSingleton<Workloads.LocalWorkloads>();
         services.TryAddSingleton<Workloads.WorkloadCallQueue>();
         services.TryAddSingleton<Alerts.Silences.SilenceCache>();
         services.TryAddSingleton<Alerts.Silences.SilenceRefresh>();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,7 +21,7 @@ namespace OrleansDetect.Grains.Workloads;
 /// after <see cref="IngestRetryOptions.BatchDeadline"/>, none is waited for beyond that plus the retry budget, and in a
 /// keyed request the stragglers are given up once the rest has answered.
 /// </remarks>
-public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, IOptions<IngestRetryOptions> options, ILogger<WorkloadCallQueue> logger)
+public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, LocalWorkloads localWorkloads, IOptions<IngestRetryOptions> options, ILogger<WorkloadCallQueue> logger)
 {
     private readonly IngestRetryOptions _options = options.Value;
     private readonly Lock _lock = new();
@@ -36,24 +37,120 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, IOpt
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Length == 0) return Task.FromResult(new IngestResult(0, 0));
         var delivery = new Delivery(batch.Length, key, Activity.Current, _options, logger);
-        var lanes = 0;
+        // Pooled: a batch over thousands of workloads would otherwise put this list on the large object heap, every request.
+        (int Index, WorkloadGrain Grain)[]? here = null;
+        var local = 0;
+        int lanes;
         lock (_lock)
         {
             for (var i = 0; i < batch.Length; i++)
             {
-                ref var workload = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_workloads, batch[i].Workload, out _);
-                workload ??= new PendingWorkload(batch[i].Workload);
-                workload.Waiting.Add(new Segment(delivery, i, batch[i].Events));
-                if (!workload.Queued)
+                // A workload active on this silo, with no call of its own waiting or in flight, is fed in process.
+                if (!_workloads.ContainsKey(batch[i].Workload) && localWorkloads.TryGet(batch[i].Workload, out var grain))
                 {
-                    workload.Queued = true;
-                    _ready.Enqueue(workload);
+                    here ??= ArrayPool<(int, WorkloadGrain)>.Shared.Rent(batch.Length);
+                    here[local++] = (i, grain);
+                    continue;
                 }
+
+                Enqueue(new Segment(delivery, i, batch[i].Events), batch[i].Workload);
             }
 
-            lanes = Math.Clamp(_options.MaxCallsInFlight - _lanes, 0, _ready.Count);
-            _lanes += lanes;
+            lanes = TakeLanes();
         }
+
+        StartLanes(lanes);
+        if (here is not null)
+        {
+            // Off the caller's grain context (the ingest router): a batch over thousands of workloads is milliseconds of
+            // work, which Orleans would report as a long turn; the request's span still flows, for the workloads' spans.
+            _ = Task.Run(() => ObserveHere(delivery, batch, here, local));
+        }
+
+        return delivery.Completion;
+    }
+
+    /// <summary>
+    /// Feeds the workloads active on this silo in process, on the request's thread, and answers their segments. One that
+    /// is deactivating gets a grain call after all; one whose findings must be reported first (or that must register,
+    /// or show Orleans it is busy) gets an empty one, and its segment is answered once that call has.
+    /// </summary>
+    private void ObserveHere(Delivery delivery, WorkloadFlows[] batch, (int Index, WorkloadGrain Grain)[] here, int count)
+    {
+        List<(int Index, Segment Segment)>? calls = null;
+        foreach (var (index, grain) in here.AsSpan(0, count))
+        {
+            var flows = batch[index];
+            var started = DateTime.UtcNow;
+            WorkloadIngestResult result;
+            bool settle;
+            try
+            {
+                if (!grain.TryObserveHere(flows.Events, delivery.Key, out result, out settle))
+                {
+                    (calls ??= []).Add((index, new Segment(delivery, index, flows.Events)));
+                    continue;
+                }
+            }
+            catch (Exception e)
+            {
+                // A bug, as a grain call's exception would be: the request fails as a whole, its other workloads go on.
+                delivery.Fail(index, e);
+                continue;
+            }
+
+            WorkloadIngestTracing.TraceHere(started, flows, result);
+            delivery.Sent(index);
+            if (settle)
+            {
+                (calls ??= []).Add((index, new Segment(delivery, index, [], result)));
+            }
+            else
+            {
+                delivery.Answer(index, result);
+            }
+        }
+
+        ArrayPool<(int, WorkloadGrain)>.Shared.Return(here, clearArray: true);
+        if (calls is null) return;
+        int lanes;
+        lock (_lock)
+        {
+            foreach (var (index, segment) in calls)
+            {
+                Enqueue(segment, batch[index].Workload);
+            }
+
+            lanes = TakeLanes();
+        }
+
+        StartLanes(lanes);
+    }
+
+    /// <summary>Under the lock: adds a segment to its workload's next call, and queues the workload unless it already is.</summary>
+    private void Enqueue(Segment segment, string name)
+    {
+        ref var workload = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_workloads, name, out _);
+        workload ??= new PendingWorkload(name);
+        workload.Waiting.Add(segment);
+        if (!workload.Queued)
+        {
+            workload.Queued = true;
+            _ready.Enqueue(workload);
+        }
+    }
+
+    /// <summary>Under the lock: how many more lanes to start for the ready workloads, within the limit.</summary>
+    private int TakeLanes()
+    {
+        var lanes = Math.Clamp(_options.MaxCallsInFlight - _lanes, 0, _ready.Count);
+        _lanes += lanes;
+        return lanes;
+    }
+
+    private void StartLanes(int lanes)
+    {
+        if (lanes == 0) return;
 
         // Lanes run off the caller's grain context, and without its execution context: a lane outlives the request that
         // started it and calls for every request, each call under the span of the request its first segment came from.
@@ -64,8 +161,6 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, IOpt
                 _ = Task.Run(LaneAsync);
             }
         }
-
-        return delivery.Completion;
     }
 
     /// <summary>Takes the next ready workload and calls it, until none is ready; then the lane ends.</summary>
@@ -130,7 +225,8 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, IOpt
             var wire = new IngestSegment[segments.Length];
             for (var i = 0; i < segments.Length; i++)
             {
-                wire[i] = new IngestSegment(segments[i].Events, segments[i].Delivery.Key);
+                // A segment already observed in process sends no events: its call only settles what it left owed.
+                wire[i] = segments[i].Observed is null ? new IngestSegment(segments[i].Events, segments[i].Delivery.Key) : new IngestSegment([], IngestBatchKey.None);
                 segments[i].Delivery.Sent(segments[i].Index);
             }
 
@@ -141,7 +237,7 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, IOpt
                 var results = await workloads.For(workload).Ingest(wire).ConfigureAwait(false);
                 for (var i = 0; i < segments.Length; i++)
                 {
-                    segments[i].Delivery.Answer(segments[i].Index, results[i]);
+                    segments[i].Delivery.Answer(segments[i].Index, segments[i].Observed ?? results[i]);
                 }
 
                 return;
@@ -201,7 +297,8 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, IOpt
         }
     }
 
-    private readonly record struct Segment(Delivery Delivery, int Index, FlowEvent[] Events);
+    /// <summary>A request's events for one workload; <paramref name="Observed"/> is the answer of events already fed in process.</summary>
+    private readonly record struct Segment(Delivery Delivery, int Index, FlowEvent[] Events, WorkloadIngestResult? Observed = null);
 
     /// <summary>A workload's segments waiting for its next call, and whether it is queued or in flight.</summary>
     private sealed class PendingWorkload(string name)

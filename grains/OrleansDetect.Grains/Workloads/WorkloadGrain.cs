@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -29,6 +30,8 @@ public sealed partial class WorkloadGrain(
     TimeProvider time,
     IOptions<BatchKeyOptions> batchKeys,
     ReconSignalInbox signalInbox,
+    LocalWorkloads localWorkloads,
+    IGrainFactory grains,
     ILogger<WorkloadGrain> logger) : Grain, IWorkloadGrain
 {
     private readonly RecentBatches _recentBatches = new(batchKeys.Value.IdempotencyWindow, batchKeys.Value.IdempotencyKeysPerWorkload);
@@ -37,6 +40,15 @@ public sealed partial class WorkloadGrain(
     // Findings found but not yet confirmed by their alert grains; bounded by one batch's findings (a workload's
     // findings are capped per window), reported before anything else the grain does.
     private readonly List<Finding> _unreported = [];
+    // Guards what both the grain's turns and the silo's in-process feeding (TryObserveHere) touch: the detection, the
+    // batch keys, the owed findings, the registration. Never held across an await.
+    private readonly Lock _gate = new();
+    private bool _deactivating;
+    // In LocalWorkloads: from activation, and again after a grain call proves this is the workload's activation.
+    private bool _listed;
+    private string _name = null!;
+    // When a grain call last fed this activation (Stopwatch timestamp): in-process feeding asks for one now and then.
+    private long _lastCall;
     private WorkloadDetection _detection = null!;
     private IReconSignalGrain? _signals;
     // The windows checkpoint, beside the baseline in the same storage under the name a [PersistentState] facet had.
@@ -53,8 +65,9 @@ public sealed partial class WorkloadGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _name = this.GetPrimaryKeyString();
         _storage = ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Baselines);
-        _detection = new WorkloadDetection(this.GetPrimaryKeyString(), settings);
+        _detection = new WorkloadDetection(_name, settings);
         if (stored.RecordExists)
         {
             _detection.Restore(stored.State.ToSnapshot());
@@ -63,6 +76,7 @@ public sealed partial class WorkloadGrain(
 
         _writtenChanges = _detection.Changes;
         ResumeCheckpoint();
+        _lastCall = Stopwatch.GetTimestamp();
 
         // Non-interleaving timers: they run between calls, so at most one write is ever outstanding.
         var interval = settings.Baseline.WriteInterval;
@@ -72,10 +86,19 @@ public sealed partial class WorkloadGrain(
         {
             this.RegisterGrainTimer(static (grain, _) => grain.WriteCheckpointIfChanged(), this, new GrainTimerCreationOptions(checkpointEvery, checkpointEvery));
         }
+
+        List();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        // From here on the silo's queue makes grain calls, which wait for the next activation; what it fed this one is written below.
+        lock (_gate)
+        {
+            _deactivating = true;
+            Unlist();
+        }
+
         await WriteBaselineIfChanged();
         if (settings.Checkpoint.CheckpointInterval > TimeSpan.Zero) await WriteCheckpointIfChanged();
     }
@@ -87,39 +110,136 @@ public sealed partial class WorkloadGrain(
 
     public async Task<WorkloadIngestResult[]> Ingest(IngestSegment[] segments)
     {
-        // Findings whose report failed last time go first: a resend that is answered from memory must not leave them behind.
-        if (_unreported.Count > 0) await ReportUnreported();
-
-        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var latestAllowedMs = nowMs + (long)settings.Clock.MaxClockSkew.TotalMilliseconds;
-        var results = new WorkloadIngestResult[segments.Length];
-        var isObserved = new bool[segments.Length];
-        var observed = -1;
-        var future = 0;
-        for (var i = 0; i < segments.Length; i++)
+        lock (_gate)
         {
-            var (events, key) = segments[i];
-            if (!key.IsNone && _recentBatches.TryGet(key, nowMs, out var first))
-            {
-                results[i] = first;
-                continue;
-            }
-
-            // A resend queued behind its original in the same call: answered like a resend, observed once.
-            if (EarlierSegmentWithKey(segments, i) is var earlier and >= 0)
-            {
-                results[i] = results[earlier];
-                continue;
-            }
-
-            var outcome = _detection.Observe(events, latestAllowedMs);
-            future += outcome.Future;
-            results[i] = new WorkloadIngestResult(outcome.Accepted, outcome.Late + outcome.Future, 0);
-            isObserved[i] = true;
-            observed = i;
+            _lastCall = Stopwatch.GetTimestamp();
+            if (!_listed && !_deactivating) List();
         }
 
-        if (observed < 0) return results;
+        // Findings whose report failed last time go first: a resend that is answered from memory must not leave them behind.
+        if (HasUnreported) await ReportUnreported();
+
+        var results = new WorkloadIngestResult[segments.Length];
+        int findings;
+        lock (_gate)
+        {
+            var (nowMs, latestAllowedMs) = Clock();
+            var isObserved = new bool[segments.Length];
+            var observed = -1;
+            var future = 0;
+            for (var i = 0; i < segments.Length; i++)
+            {
+                var (events, key) = segments[i];
+                if (!key.IsNone && _recentBatches.TryGet(key, nowMs, out var first))
+                {
+                    results[i] = first;
+                    continue;
+                }
+
+                // A resend queued behind its original in the same call: answered like a resend, observed once.
+                if (EarlierSegmentWithKey(segments, i) is var earlier and >= 0)
+                {
+                    results[i] = results[earlier];
+                    continue;
+                }
+
+                results[i] = Observe(events, latestAllowedMs, ref future);
+                isObserved[i] = true;
+                observed = i;
+            }
+
+            if (observed < 0) return results;
+
+            // The findings are counted against the last segment observed: they came of all of them, on one clock.
+            findings = CollectFindings(future);
+            results[observed] = results[observed] with { Alerts = findings };
+
+            // The events are observed from here on, whatever happens to the reports: remember the keys now.
+            for (var i = 0; i <= observed; i++)
+            {
+                if (isObserved[i] && !segments[i].Key.IsNone) _recentBatches.Remember(segments[i].Key, nowMs, results[i]);
+            }
+        }
+
+        var registration = Register();
+        if (findings == 0)
+        {
+            await registration;
+            return results;
+        }
+
+        await Task.WhenAll(ReportUnreported(), registration);
+        return results;
+    }
+
+    /// <summary>
+    /// Feeds one request's events through the detectors in process, from the silo's call queue rather than a grain call
+    /// (<see cref="LocalWorkloads"/>); thread-safe against the grain's own turns, which take the same gate. False when the
+    /// activation is not listed (deactivating, or not proven the workload's activation lately): nothing was observed, and the events need a grain call. Otherwise
+    /// <paramref name="settle"/> says the answer must wait for a grain call that reports findings, registers the
+    /// workload, or keeps the activation from being collected as idle (an empty <see cref="Ingest(IngestSegment[])"/>).
+    /// </summary>
+    internal bool TryObserveHere(FlowEvent[] events, IngestBatchKey key, out WorkloadIngestResult result, out bool settle)
+    {
+        lock (_gate)
+        {
+            // Overdue for a grain call by a whole keep-alive period: one would have reached it were it still the
+            // workload's activation. Unlisted, it is fed by grain calls (and listed again by the first that reaches it).
+            var sinceCall = Stopwatch.GetElapsedTime(_lastCall);
+            if (_listed && sinceCall >= 2 * localWorkloads.KeepAliveEvery) Unlist();
+            if (!_listed)
+            {
+                result = default;
+                settle = false;
+                return false;
+            }
+
+            var (nowMs, latestAllowedMs) = Clock();
+            if (key.IsNone || !_recentBatches.TryGet(key, nowMs, out result))
+            {
+                var future = 0;
+                result = Observe(events, latestAllowedMs, ref future);
+                result = result with { Alerts = CollectFindings(future) };
+                if (!key.IsNone) _recentBatches.Remember(key, nowMs, result);
+            }
+
+            settle = _unreported.Count > 0
+                || _registeredLearned != _detection.Baseline.IsLearned
+                || sinceCall >= localWorkloads.KeepAliveEvery;
+            return true;
+        }
+    }
+
+    /// <summary>Under the gate (or during activation): lists this activation for in-process feeding.</summary>
+    private void List()
+    {
+        _listed = true;
+        localWorkloads.Add(_name, this);
+    }
+
+    private void Unlist()
+    {
+        _listed = false;
+        localWorkloads.Remove(_name, this);
+    }
+
+    private (long NowMs, long LatestAllowedMs) Clock()
+    {
+        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        return (nowMs, nowMs + (long)settings.Clock.MaxClockSkew.TotalMilliseconds);
+    }
+
+    /// <summary>Under the gate: one segment through the detectors.</summary>
+    private WorkloadIngestResult Observe(FlowEvent[] events, long latestAllowedMs, ref int future)
+    {
+        var outcome = _detection.Observe(events, latestAllowedMs);
+        future += outcome.Future;
+        return new WorkloadIngestResult(outcome.Accepted, outcome.Late + outcome.Future, 0);
+    }
+
+    /// <summary>Under the gate, after observing: collects the findings (owed to their alert grains from here on) and forwards the signals.</summary>
+    private int CollectFindings(int future)
+    {
         if (future > 0)
         {
             DetectTelemetry.FutureEvents.Add(future);
@@ -135,26 +255,8 @@ public sealed partial class WorkloadGrain(
         }
 
         ForwardSignals();
-
-        // The findings are counted against the last segment observed: they came of all of them, on one clock.
-        results[observed] = results[observed] with { Alerts = _findings.Count };
-
-        // The events are observed from here on, whatever happens to the reports: remember the keys now.
-        for (var i = 0; i <= observed; i++)
-        {
-            if (isObserved[i] && !segments[i].Key.IsNone) _recentBatches.Remember(segments[i].Key, nowMs, results[i]);
-        }
-
-        var registration = Register();
-        if (_findings.Count == 0)
-        {
-            await registration;
-            return results;
-        }
-
         _unreported.AddRange(_findings);
-        await Task.WhenAll(ReportUnreported(), registration);
-        return results;
+        return _findings.Count;
     }
 
     /// <summary>
@@ -165,8 +267,9 @@ public sealed partial class WorkloadGrain(
     {
         if (_detection.TakeSignals() is { } signals && signalInbox.Post(signals))
         {
-            // Resolved once an activation: a reference costs Orleans a reflection pass over the interface.
-            _ = (_signals ??= GrainFactory.GetGrain<IReconSignalGrain>(0)).Wake();
+            // Resolved once an activation: a reference costs Orleans a reflection pass over the interface. The silo's
+            // factory, not the grain's: in-process feeding runs off the activation's context.
+            _ = (_signals ??= grains.GetGrain<IReconSignalGrain>(0)).Wake();
         }
     }
 
@@ -182,16 +285,45 @@ public sealed partial class WorkloadGrain(
         return -1;
     }
 
+    private bool HasUnreported
+    {
+        get
+        {
+            lock (_gate) return _unreported.Count > 0;
+        }
+    }
+
     /// <summary>Reports the owed findings; those whose report fails stay owed (and the call fails) until a later batch reports them.</summary>
     private async Task ReportUnreported()
     {
         // Findings that link other alerts (recon chains) go last, naming the ids of the alerts they link.
-        var owed = _unreported.ToArray();
-        _unreported.Clear();
-        await RelatedAlerts.ReportAll(GrainFactory, owed, _unreported);
+        Finding[] owed;
+        lock (_gate)
+        {
+            owed = _unreported.ToArray();
+            _unreported.Clear();
+        }
+
+        if (owed.Length == 0) return;
+        var failed = new List<Finding>();
+        try
+        {
+            await RelatedAlerts.ReportAll(GrainFactory, owed, failed);
+        }
+        finally
+        {
+            // Ahead of what the silo observed in process meanwhile: owed findings stay in the order they were found.
+            if (failed.Count > 0)
+            {
+                lock (_gate) _unreported.InsertRange(0, failed);
+            }
+        }
     }
 
-    public Task<WorkloadView> GetView() => Task.FromResult(_detection.View());
+    public Task<WorkloadView> GetView()
+    {
+        lock (_gate) return Task.FromResult(_detection.View());
+    }
 
     /// <summary>
     /// Tells the workload registry this workload exists, once an activation, and again when its learning state
@@ -199,12 +331,17 @@ public sealed partial class WorkloadGrain(
     /// </summary>
     private async Task Register()
     {
-        var learned = _detection.Baseline.IsLearned;
-        if (_registeredLearned == learned) return;
+        bool learned;
+        lock (_gate)
+        {
+            learned = _detection.Baseline.IsLearned;
+            if (_registeredLearned == learned) return;
+        }
+
         try
         {
-            await WorkloadRegistry.For(GrainFactory, this.GetPrimaryKeyString()).Register(this.GetPrimaryKeyString(), learned);
-            _registeredLearned = learned;
+            await WorkloadRegistry.For(GrainFactory, _name).Register(_name, learned);
+            lock (_gate) _registeredLearned = learned;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -212,12 +349,22 @@ public sealed partial class WorkloadGrain(
         }
     }
 
-    private Task WriteBaselineIfChanged() => _detection.Changes == _writtenChanges ? Task.CompletedTask : WriteBaseline();
+    private Task WriteBaselineIfChanged()
+    {
+        bool changed;
+        lock (_gate) changed = _detection.Changes != _writtenChanges;
+        return changed ? WriteBaseline() : Task.CompletedTask;
+    }
 
     private async Task WriteBaseline()
     {
-        var changes = _detection.Changes;
-        stored.State = BaselineState.From(_detection.Export());
+        long changes;
+        lock (_gate)
+        {
+            changes = _detection.Changes;
+            stored.State = BaselineState.From(_detection.Export());
+        }
+
         await stored.WriteOwnedAsync();
         _writtenChanges = changes;
         DetectTelemetry.BaselineWrites.Add(1);
@@ -237,8 +384,8 @@ public sealed partial class WorkloadGrain(
         }
         catch (InvalidCheckpointException e)
         {
-            LogUnreadableCheckpoint(logger, this.GetPrimaryKeyString(), e.Message);
-            _detection = new WorkloadDetection(this.GetPrimaryKeyString(), settings);
+            LogUnreadableCheckpoint(logger, _name, e.Message);
+            _detection = new WorkloadDetection(_name, settings);
             if (stored.RecordExists) _detection.Restore(stored.State.ToSnapshot());
         }
 
@@ -252,9 +399,15 @@ public sealed partial class WorkloadGrain(
     /// </summary>
     private async Task WriteCheckpointIfChanged()
     {
-        var observed = _detection.ObservedEvents;
-        if (observed == _checkpointedEvents) return;
-        var data = _detection.WriteCheckpoint();
+        long observed;
+        byte[]? data;
+        lock (_gate)
+        {
+            observed = _detection.ObservedEvents;
+            if (observed == _checkpointedEvents) return;
+            data = _detection.WriteCheckpoint();
+        }
+
         if (data is null)
         {
             if (_checkpoint.RecordExists) await _storage.ClearOwnedAsync(CheckpointStateName, this.GetGrainId(), _checkpoint);
