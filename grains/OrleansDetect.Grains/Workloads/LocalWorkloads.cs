@@ -26,6 +26,9 @@ public sealed class LocalWorkloads(IOptions<GrainCollectionOptions> collection)
     /// <summary>Workload activations listed on this silo.</summary>
     public int Count => _active.Count;
 
+    /// <summary>Whether <paramref name="workload"/>'s activation on this silo is fed in process.</summary>
+    public bool Contains(string workload) => _active.ContainsKey(workload);
+
     internal void Add(string workload, WorkloadGrain grain) => _active[workload] = grain;
 
     /// <summary>Unlists <paramref name="grain"/>; a newer activation of the same workload stays listed.</summary>

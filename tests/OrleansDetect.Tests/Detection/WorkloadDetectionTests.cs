@@ -42,6 +42,28 @@ public sealed class WorkloadDetectionTests
     }
 
     [Fact]
+    public void A_probe_the_fleet_heard_is_told_again_only_after_the_probe_refresh()
+    {
+        var workload = new WorkloadDetection("repeating", new DetectionSettings { Fleet = new FleetOptions { ProbeRefresh = TimeSpan.FromSeconds(15) } });
+        ProbeSignal[] Batch(long timeMs, params NetAddress[] targets)
+        {
+            workload.Observe([.. targets.Select(t => Failed(timeMs, t, 8080))], long.MaxValue);
+            workload.Collect([]);
+            return workload.TakeSignals()?.Probes ?? [];
+        }
+
+        Assert.Equal([Public(0)], Batch(T0, Public(0)).Select(p => p.Dst));
+
+        // The same failure 5 s later is nothing new to the fleet; a new target is.
+        Assert.Empty(Batch(T0 + 5_000, Public(0)));
+        Assert.Equal([Public(1)], Batch(T0 + 6_000, Public(0), Public(1)).Select(p => p.Dst));
+
+        // Past the refresh the repeat is told again, stamped with the workload's clock.
+        var again = Assert.Single(Batch(T0 + 15_000, Public(0)));
+        Assert.Equal((Public(0), T0 + 15_000), (again.Dst, again.TimeMs));
+    }
+
+    [Fact]
     public void Alert_keys_keep_the_historical_fingerprints()
     {
         var sweep = new AlertKey { Subject = AlertSubject.Workload("web-1"), Type = DetectionTypes.PortSweep, Protocol = FlowProtocol.Tcp, Port = 22, Scope = Scopes.Public };

@@ -201,10 +201,11 @@ public class FleetWindowTests
     [Fact]
     public void Bad_fleet_settings_name_their_keys()
     {
-        var failures = new FleetOptionsValidator().Validate(null, new FleetOptions { SweepWorkloads = 1, ScanBuckets = 0, FlushInterval = TimeSpan.Zero }).Failures!.ToList();
+        var failures = new FleetOptionsValidator().Validate(null, new FleetOptions { SweepWorkloads = 1, ScanBuckets = 0, FlushInterval = TimeSpan.Zero, ProbeRefresh = TimeSpan.FromMinutes(1) }).Failures!.ToList();
         Assert.Contains("Detection:Fleet:SweepWorkloads must be between 2 and 100000", failures);
         Assert.Contains("Detection:Fleet:ScanBuckets must be between 1 and 65536", failures);
         Assert.Contains(failures, f => f.StartsWith("Detection:Fleet:FlushInterval must be between", StringComparison.Ordinal));
+        Assert.Contains("Detection:Fleet:ProbeRefresh must be at most a tenth of ScanWindow (00:00:30); was 00:01:00", failures);
         Assert.True(new FleetOptionsValidator().Validate(null, new FleetOptions()).Succeeded);
     }
 }
