@@ -133,6 +133,11 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, Loca
         ref var workload = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_workloads, name, out _);
         workload ??= new PendingWorkload(name);
         workload.Waiting.Add(segment);
+
+        // Behind a call in flight, a keyed segment counts as sent: it goes out when that call ends, which may be only
+        // when a dead silo is declared dead; its request gives it up with the rest of its tail (a late send is answered
+        // from memory). Otherwise every request behind a call to a killed silo would wait for the declaration.
+        if (workload.Calling && !segment.Delivery.Key.IsNone) segment.Delivery.Sent(segment.Index);
         if (!workload.Queued)
         {
             workload.Queued = true;
@@ -180,6 +185,7 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, Loca
             // One turn of the lock per call: put the workload back or let it go, and take the next one.
             lock (_lock)
             {
+                workload.Calling = false;
                 if (workload.Waiting.Count > 0)
                 {
                     _ready.Enqueue(workload);
@@ -200,6 +206,7 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, Loca
     {
         if (_ready.TryDequeue(out workload))
         {
+            workload.Calling = true;
             segments = workload.Take();
             return true;
         }
@@ -309,6 +316,9 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, Loca
 
         /// <summary>In the ready queue or in a lane: new segments only join <see cref="Waiting"/>.</summary>
         public bool Queued { get; set; }
+
+        /// <summary>In a lane: its call is being made.</summary>
+        public bool Calling { get; set; }
 
         public Segment[] Take()
         {
