@@ -13,6 +13,8 @@ namespace OrleansDetect.Grains.Workloads;
 /// reaches it meanwhile into its next call (a group commit). Under light load a segment goes out at once, alone; under
 /// heavy load each call carries the segments of several requests, so the cost of a grain call stops setting the event
 /// rate when a batch spreads over thousands of workloads. Per workload, segments go out in the order they arrived.
+/// A workload active on this silo (<see cref="LocalWorkloads"/>) with nothing queued is not called at all: its events are
+/// fed to its activation in process.
 /// </summary>
 /// <remarks>
 /// A call that fails because membership is changing (a silo died and its grains are moving) is retried within
@@ -71,7 +73,7 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, Loca
     }
 
     /// <summary>
-    /// Feeds the workloads active on this silo in process, on the request's thread, and answers their segments. One that
+    /// Feeds the workloads active on this silo in process, on a thread-pool thread, and answers their segments. One that
     /// is deactivating gets a grain call after all; one whose findings must be reported first (or that must register,
     /// or show Orleans it is busy) gets an empty one, and its segment is answered once that call has.
     /// </summary>

@@ -16,7 +16,8 @@ namespace OrleansDetect.Grains.Workloads;
 /// reports the findings to their alert grains, and persists the baseline from a timer (and on deactivation), so a
 /// crash forgets at most <see cref="BaselineOptions.WriteInterval"/> of learning; while its windows hold failed
 /// attempts it checkpoints them every <see cref="CheckpointOptions.CheckpointInterval"/>, so a crash forgets at most
-/// that much of a partial sweep or scan.
+/// that much of a partial sweep or scan. The silo that takes a request feeds an active workload in process
+/// (<see cref="TryObserveHere"/>); a grain call still carries what must be awaited: reports, registration, activity.
 /// </summary>
 /// <remarks>
 /// Activation reads the baseline, and the windows checkpoint only when a baseline is stored: a workload's first checkpoint
