@@ -154,6 +154,8 @@ public sealed class ConsoleBrowserTests(ConsoleSiloFixture silo)
         browser.Open("workloads");
         browser.Find("#prefix").SendKeys(host[..8]);
         browser.Find("#search button").Click();
+        // The unfiltered page may list the workload too: its link would go stale as the results load.
+        browser.Until(d => d.Url.Contains("prefix=", StringComparison.Ordinal), "the search results");
         var link = browser.Find($"#workloads a[href='workloads/{host}']");
         browser.Screenshot("workloads");
         link.Click();
