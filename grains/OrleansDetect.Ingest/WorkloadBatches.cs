@@ -8,15 +8,10 @@ namespace OrleansDetect.Ingest;
 /// </summary>
 public sealed class WorkloadBatches
 {
-    // The name tables of a body spread over thousands of workloads reach the large object heap (whose allocations
-    // trigger full collections); each thread keeps the last body's tables, cleared, for the next.
-    [ThreadStatic] private static NameTables? t_spare;
-
-    private readonly NameTables _tables;
-    private readonly Dictionary<string, int> _byName;
+    private readonly Dictionary<string, int> _byName = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _byNameSpan;
-    private readonly Dictionary<NetAddress, int> _bySrc;
-    private readonly List<string> _names;
+    private readonly Dictionary<NetAddress, int> _bySrc = [];
+    private readonly List<string> _names = [];
     private FlowEvent[] _events;
     private int[] _workloadOf;
     private int[]? _lineOf;
@@ -24,9 +19,7 @@ public sealed class WorkloadBatches
 
     public WorkloadBatches(int capacityHint)
     {
-        _tables = t_spare ?? new NameTables();
-        t_spare = null;
-        (_byName, _byNameSpan, _bySrc, _names) = (_tables.ByName, _tables.ByNameSpan, _tables.BySrc, _tables.Names);
+        _byNameSpan = _byName.GetAlternateLookup<ReadOnlySpan<char>>();
         _events = ArrayPool<FlowEvent>.Shared.Rent(Math.Max(capacityHint, 16));
         _workloadOf = ArrayPool<int>.Shared.Rent(_events.Length);
     }
@@ -126,34 +119,7 @@ public sealed class WorkloadBatches
         _events = [];
         _workloadOf = [];
         _count = 0;
-        if (_tables.Clear()) t_spare = _tables;
         return batches;
-    }
-
-    private sealed class NameTables
-    {
-        // Tables that grew past this many workloads are not kept: one huge body must not pin its tables for good.
-        private const int MaxKept = 100_000;
-
-        public NameTables() => ByNameSpan = ByName.GetAlternateLookup<ReadOnlySpan<char>>();
-
-        public Dictionary<string, int> ByName { get; } = new(StringComparer.Ordinal);
-
-        public Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> ByNameSpan { get; }
-
-        public Dictionary<NetAddress, int> BySrc { get; } = [];
-
-        public List<string> Names { get; } = [];
-
-        /// <summary>Empties the tables; true when they are small enough to keep for the next body.</summary>
-        public bool Clear()
-        {
-            var keep = Names.Count <= MaxKept;
-            ByName.Clear();
-            BySrc.Clear();
-            Names.Clear();
-            return keep;
-        }
     }
 
     /// <summary>Event lines grouped like the events: workload w's lines start after the sizes of the workloads before it.</summary>

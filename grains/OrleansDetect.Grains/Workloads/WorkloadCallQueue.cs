@@ -83,7 +83,8 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, Loca
         foreach (var (index, grain) in here.AsSpan(0, count))
         {
             var flows = batch[index];
-            var started = DateTime.UtcNow;
+            // Read only when someone traces: this runs once per workload of every batch.
+            var started = DetectTelemetry.Source.HasListeners() ? DateTime.UtcNow : default;
             WorkloadIngestResult result;
             bool settle;
             try
