@@ -16,6 +16,8 @@ public sealed partial class PortSweepDetector
     private readonly AlertSubject _subject;
     private readonly WorkloadBaseline? _baseline;
     private readonly SlidingDistinctWindows<PortKey, NetAddress> _windows;
+    // The method as a delegate, made once: converting it at every judgement allocated two delegates per batch per workload.
+    private readonly Func<PortKey, int, WindowThreshold> _threshold;
     private readonly HashSet<int> _lateralMovementPorts;
     private readonly List<WindowReport<PortKey, NetAddress>> _reports = [];
     private readonly IdleExpiringDistinctSets<PortKey, NetAddress>? _slow;
@@ -40,6 +42,7 @@ public sealed partial class PortSweepDetector
         _lateralMovementPorts = [.. options.EffectiveLateralMovementPorts];
         _publicWindowMs = (long)options.PublicWindow.TotalMilliseconds;
         _internalWindowMs = (long)options.InternalWindow.TotalMilliseconds;
+        _threshold = Threshold;
         _windows = new SlidingDistinctWindows<PortKey, NetAddress>(
             options.MaxTrackedTargets, options.MaxTargetsPerPort, options.SampleSize, StaticThreshold,
             pruneEveryMs: Math.Min(_publicWindowMs, _internalWindowMs) / 8);
@@ -84,7 +87,7 @@ public sealed partial class PortSweepDetector
     {
         ArgumentNullException.ThrowIfNull(findings);
         _reports.Clear();
-        _windows.Judge(watermarkMs, Threshold, _reports);
+        _windows.Judge(watermarkMs, _threshold, _reports);
         foreach (var report in _reports)
         {
             var group = report.Group;
@@ -108,7 +111,7 @@ public sealed partial class PortSweepDetector
     {
         if (_slow is null) return;
         _slowReports.Clear();
-        _slow.Judge(Threshold, _slowReports);
+        _slow.Judge(_threshold, _slowReports);
         foreach (var report in _slowReports)
         {
             // A group its windows reported (before a restart too: the reports are checkpointed) is no slow news.

@@ -28,6 +28,10 @@ public sealed class ReconChainDetector
     // answers them without a dictionary lookup. Set on adding a port, rebuilt when ports are forgotten.
     private ulong _respondersMask;
 
+    // No chain or responder list can be forgotten before the watermark passes this (a lower bound): a batch spread over
+    // thousands of workloads visits each with an event or two, and most visits forget nothing.
+    private long _nothingToForgetUntilMs = long.MaxValue;
+
     public ReconChainDetector(ReconChainOptions options, AlertSubject subject)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -58,6 +62,7 @@ public sealed class ReconChainDetector
             if (_responders.Count >= _options.MaxTrackedPorts) ForgetIdlestPort();
             responders = new Responders { LastProbeMs = e.TimeMs };
             _responders.Add(port, responders);
+            _nothingToForgetUntilMs = Math.Min(_nothingToForgetUntilMs, e.TimeMs + _followUpMs);
             _respondersMask |= MaskBit(e.DstPort);
         }
 
@@ -86,6 +91,7 @@ public sealed class ReconChainDetector
                 {
                     if (chain is null && _chains.Count >= _options.MaxTrackedPorts) continue;
                     _chains[port] = new Chain(finding.Key, finding.WindowStartMs, watermarkMs);
+                    _nothingToForgetUntilMs = Math.Min(_nothingToForgetUntilMs, watermarkMs + _followUpMs);
                 }
                 else
                 {
@@ -165,17 +171,24 @@ public sealed class ReconChainDetector
 
     private void ForgetOldChains(long watermarkMs)
     {
+        if (watermarkMs <= _nothingToForgetUntilMs) return;
+        var next = long.MaxValue;
         foreach (var (port, chain) in _chains)
         {
             if (watermarkMs - chain.SweptAtMs > _followUpMs) _chains.Remove(port);
+            else next = Math.Min(next, chain.SweptAtMs + _followUpMs);
         }
 
         var forgot = false;
         foreach (var (port, responders) in _responders)
         {
-            if (watermarkMs - responders.LastProbeMs > _followUpMs && !_chains.ContainsKey(port)) forgot |= _responders.Remove(port);
+            // A port with a chain is kept as long as its chain, whose time is counted above.
+            if (_chains.ContainsKey(port)) continue;
+            if (watermarkMs - responders.LastProbeMs > _followUpMs) forgot |= _responders.Remove(port);
+            else next = Math.Min(next, responders.LastProbeMs + _followUpMs);
         }
 
+        _nothingToForgetUntilMs = next;
         if (forgot) RebuildRespondersMask();
     }
 
@@ -189,6 +202,7 @@ public sealed class ReconChainDetector
 
     private void RebuildShortlist()
     {
+        if (_chains.Count == 0 && _shortlist.Count == 0) return;
         _shortlist.Clear();
         foreach (var port in _chains.Keys)
         {

@@ -93,6 +93,7 @@ internal sealed partial class SlidingDistinctWindows<TGroup, TMember>
         }
 
         _grownSinceJudge = true;
+        _mayJudge = true;
     }
 
     public delegate TGroup ReadGroup(ref CheckpointReader reader);

@@ -55,6 +55,12 @@ internal sealed partial class SlidingDistinctWindows<TGroup, TMember>
     private bool _grownSinceJudge;
     private long _judgedWatermarkMs = long.MinValue;
 
+    // False only when no group can be at its static threshold or hold a report: then Judge has nothing to look at. A
+    // batch spread over thousands of workloads visits each with an event or two, and judging every group of every
+    // visited window was most of what such a visit cost. Set when a group reaches its threshold (counts only fall
+    // otherwise) and by a restored checkpoint; cleared by a judgement that found no candidate.
+    private bool _mayJudge;
+
     /// <param name="staticThreshold">A group's medium threshold without learned baselines; a group below it is never judged.</param>
     /// <param name="pruneEveryMs">Event time between the amortized prunes of <see cref="AdvanceTo"/>.</param>
     public SlidingDistinctWindows(int maxMembers, int maxPerGroup, int sampleSize, Func<TGroup, int> staticThreshold, long pruneEveryMs)
@@ -123,6 +129,7 @@ internal sealed partial class SlidingDistinctWindows<TGroup, TMember>
         added.Attempts = 1;
         state.Distinct++;
         _grownSinceJudge = true;
+        if (state.Distinct >= state.StaticThreshold) _mayJudge = true;
     }
 
     /// <summary>
@@ -188,6 +195,7 @@ internal sealed partial class SlidingDistinctWindows<TGroup, TMember>
     public void Judge(long watermarkMs, Func<TGroup, int, WindowThreshold> threshold, List<WindowReport<TGroup, TMember>> reports)
     {
         _candidateCount = 0;
+        if (!_mayJudge) return;
         foreach (var group in _groups.Keys)
         {
             ref var state = ref CollectionsMarshal.GetValueRefOrNullRef(_groups, group);
@@ -202,6 +210,9 @@ internal sealed partial class SlidingDistinctWindows<TGroup, TMember>
                 state.ForgetReport();
             }
         }
+
+        // Reports are held only by candidates now (a group reported below its threshold was just forgotten).
+        _mayJudge = _candidateCount > 0;
 
         // Nothing grew and nothing can have expired: the last judgement stands.
         if (_candidateCount == 0 || (!_grownSinceJudge && watermarkMs == _judgedWatermarkMs))

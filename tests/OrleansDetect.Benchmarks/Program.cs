@@ -34,6 +34,12 @@ public static class Program
             return;
         }
 
+        if (args is ["detection-cardinality", ..])
+        {
+            DetectionCardinality.Run(args);
+            return;
+        }
+
         if (args is ["detection-loop", ..])
         {
             // A quick in-process figure (and a steady loop to profile with dotnet-trace): replays the
