@@ -24,6 +24,9 @@ public sealed class DistributedScanWindow
     private readonly Dictionary<Target, TargetState> _targets = [];
     private readonly Dictionary<string, long> _clocks = new(StringComparer.Ordinal);
     private int _entries;
+    // Scratch reused by every judgement: the bucket grain judges after every signal batch, over every workload it holds.
+    private readonly HashSet<ushort> _portScratch = [];
+    private readonly HashSet<string> _liveScratch = new(StringComparer.Ordinal);
 
     public DistributedScanWindow(FleetOptions options)
     {
@@ -99,12 +102,19 @@ public sealed class DistributedScanWindow
             target.Grown = false;
             var workloads = target.Probes.Count;
             if (workloads < _options.ScanWorkloads) continue;
-            var ports = new SortedSet<int>();
-            foreach (var p in target.Probes.Values) ports.UnionWith(p.Keys.Select(static k => (int)k));
-            if (ports.Count < _options.ScanPorts || (workloads <= target.ReportedWorkloads && ports.Count <= target.ReportedPorts)) continue;
+            // A destination many workloads probe on a port or two (a shared service that is down) grows with nearly
+            // every signal batch and never becomes a finding: its ports are counted without building the finding's set.
+            _portScratch.Clear();
+            foreach (var p in target.Probes.Values)
+            {
+                foreach (var port in p.Keys) _portScratch.Add(port);
+            }
+
+            var distinct = _portScratch.Count;
+            if (distinct < _options.ScanPorts || (workloads <= target.ReportedWorkloads && distinct <= target.ReportedPorts)) continue;
             target.ReportedWorkloads = workloads;
-            target.ReportedPorts = ports.Count;
-            findings.Add(Describe(key, target, ports));
+            target.ReportedPorts = distinct;
+            findings.Add(Describe(key, target, new SortedSet<int>(_portScratch.Select(static p => (int)p))));
         }
     }
 
@@ -139,7 +149,8 @@ public sealed class DistributedScanWindow
     {
         var watermark = long.MaxValue;
         foreach (var clock in _clocks.Values) watermark = Math.Min(watermark, clock);
-        var live = new HashSet<string>(StringComparer.Ordinal);
+        var live = _liveScratch;
+        live.Clear();
         foreach (var (key, target) in _targets)
         {
             foreach (var (workload, ports) in target.Probes)

@@ -79,7 +79,7 @@ public static class IngestApi
         if (keyError is not null) return Problem(StatusCodes.Status400BadRequest, "Bad idempotency key", keyError);
 
         var started = Stopwatch.GetTimestamp();
-        var body = await ReadBodyAsync(request.BodyReader, limit, cancellationToken);
+        var body = await ReadBodyAsync(request.BodyReader, request.ContentLength, limit, cancellationToken);
         if (body is null) return TooLarge(context, limit);
 
         ParsedFlows parsed;
@@ -149,9 +149,9 @@ public static class IngestApi
     }
 
     /// <summary>Reads the whole body into a pooled buffer; null when it exceeds <paramref name="limit"/>.</summary>
-    private static async Task<PooledBody?> ReadBodyAsync(PipeReader reader, long limit, CancellationToken cancellationToken)
+    private static async Task<PooledBody?> ReadBodyAsync(PipeReader reader, long? contentLength, long limit, CancellationToken cancellationToken)
     {
-        var buffer = new PooledBody();
+        var buffer = new PooledBody(contentLength);
         try
         {
             while (true)
@@ -211,10 +211,15 @@ public static class IngestApi
     /// </summary>
     private sealed class PooledBody : IDisposable
     {
-        private const int MaxPooled = 1024 * 1024;
+        // Up to the default Ingest:MaxBodyBytes: a 10,000-line batch is about 2 MB, and a body above the pooled size was
+        // a fresh large-object array every request (≈ 50 MB/s of them at 10,000 workloads, each one a step towards a gen2 GC).
+        private const int MaxPooled = 16 * 1024 * 1024;
+        private const int DefaultCapacity = 64 * 1024;
         private byte[] _array;
 
-        public PooledBody() => _array = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        /// <param name="expectedLength">The request's Content-Length, when it gave one: the buffer is rented at that size once.</param>
+        public PooledBody(long? expectedLength) =>
+            _array = ArrayPool<byte>.Shared.Rent(expectedLength is > DefaultCapacity and <= MaxPooled ? (int)expectedLength.Value : DefaultCapacity);
 
         public int Length { get; private set; }
 

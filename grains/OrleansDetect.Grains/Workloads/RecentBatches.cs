@@ -1,18 +1,32 @@
+using System.Numerics;
+
 namespace OrleansDetect.Grains.Workloads;
 
 /// <summary>
 /// The idempotency keys of the batches a workload processed recently, with what it answered: a ring that holds keys
 /// for <see cref="BatchKeyOptions.Window"/> and at most <see cref="BatchKeyOptions.KeysPerWorkload"/> of them (the
-/// oldest go first), starting small and growing only while keys arrive faster than they expire. 20 bytes a key.
+/// oldest go first), starting small and growing only while keys arrive faster than they expire, and a hash index
+/// over it: 36 bytes a key (key, time and answer, 28; the index at least 8).
 /// </summary>
+/// <remarks>
+/// A workload in every request of a busy gateway holds a key per request for the whole window (a thousand or more).
+/// Searching the ring was a pass over all of them at every batch, which at 10,000 workloads per batch streamed
+/// ~16 KB per workload through the cache each time; the index answers with a probe or two.
+/// </remarks>
 public sealed class RecentBatches(TimeSpan window, int maxKeys)
 {
     private const int InitialCapacity = 4;
 
+    private readonly long _windowMs = (long)window.TotalMilliseconds;
     private ulong[] _keys = [];
     private long[] _seenMs = [];
     private WorkloadIngestResult[] _results = [];
     private int _next;
+
+    // Open addressing with linear probing: ring slot + 1 (0 is free), at least twice the ring's size, a power of two.
+    // Each key in the ring is indexed once (a key remembered again moves to its new slot).
+    private int[] _index = [];
+    private int _indexMask;
 
     /// <summary>How many keys the ring can hold before it grows (memory, not a count of live keys).</summary>
     public int Capacity => _keys.Length;
@@ -20,11 +34,10 @@ public sealed class RecentBatches(TimeSpan window, int maxKeys)
     /// <summary>The answer given to <paramref name="key"/> when it was processed within the window.</summary>
     public bool TryGet(IngestBatchKey key, long nowMs, out WorkloadIngestResult result)
     {
-        // Unused slots hold 0, which no key has; the search is vectorised.
-        var i = Array.IndexOf(_keys, key.Value);
-        if (i >= 0 && !Expired(i, nowMs))
+        var slot = Find(key.Value);
+        if (slot >= 0 && !Expired(slot, nowMs))
         {
-            result = _results[i];
+            result = _results[slot];
             return true;
         }
 
@@ -39,15 +52,66 @@ public sealed class RecentBatches(TimeSpan window, int maxKeys)
             Grow();
         }
 
+        // An expired copy of the key (a resend after the window) gives up its slot's index entry: one entry per key.
+        var earlier = Find(key.Value);
+        if (earlier >= 0)
+        {
+            Unindex(earlier);
+            _keys[earlier] = 0;
+        }
+
+        if (_keys[_next] != 0) Unindex(_next);
         _keys[_next] = key.Value;
         _seenMs[_next] = nowMs;
         _results[_next] = result;
+        Index(_next);
         _next = (_next + 1) % _keys.Length;
     }
 
-    private bool Expired(int slot, long nowMs) => nowMs - _seenMs[slot] > (long)window.TotalMilliseconds;
+    private bool Expired(int slot, long nowMs) => nowMs - _seenMs[slot] > _windowMs;
 
-    /// <summary>Doubles the ring, keeping the oldest-first order so the next write still replaces the oldest key.</summary>
+    // Keys are hashes of the client's key (SHA-256): their low bits are already uniform.
+    private int Home(ulong key) => (int)key & _indexMask;
+
+    /// <summary>The ring slot holding <paramref name="key"/>, or -1.</summary>
+    private int Find(ulong key)
+    {
+        if (_index.Length == 0) return -1;
+        for (var h = Home(key); ; h = (h + 1) & _indexMask)
+        {
+            var slot = _index[h] - 1;
+            if (slot < 0) return -1;
+            if (_keys[slot] == key) return slot;
+        }
+    }
+
+    private void Index(int slot)
+    {
+        var h = Home(_keys[slot]);
+        while (_index[h] != 0) h = (h + 1) & _indexMask;
+        _index[h] = slot + 1;
+    }
+
+    /// <summary>Removes the index entry of a ring slot, shifting later entries of its probe run back into the gap.</summary>
+    private void Unindex(int slot)
+    {
+        var hole = Home(_keys[slot]);
+        while (_index[hole] != slot + 1) hole = (hole + 1) & _indexMask;
+        _index[hole] = 0;
+        for (var j = (hole + 1) & _indexMask; _index[j] != 0; j = (j + 1) & _indexMask)
+        {
+            // An entry may fill the hole when its home is not between the hole and it (cyclically).
+            var home = Home(_keys[_index[j] - 1]);
+            if (((j - home) & _indexMask) >= ((j - hole) & _indexMask))
+            {
+                _index[hole] = _index[j];
+                _index[j] = 0;
+                hole = j;
+            }
+        }
+    }
+
+    /// <summary>Doubles the ring, keeping the oldest-first order so the next write still replaces the oldest key, and rebuilds the index.</summary>
     private void Grow()
     {
         var size = Math.Min(Math.Max(_keys.Length * 2, InitialCapacity), maxKeys);
@@ -63,6 +127,12 @@ public sealed class RecentBatches(TimeSpan window, int maxKeys)
             results[i] = _results[from];
         }
 
-        (_keys, _seenMs, _results, _next) = (keys, seen, results, old);
+        (_keys, _seenMs, _results, _next) = (keys, seen, results, old % size);
+        _index = new int[(int)BitOperations.RoundUpToPowerOf2((uint)size * 2)];
+        _indexMask = _index.Length - 1;
+        for (var i = 0; i < old; i++)
+        {
+            if (_keys[i] != 0) Index(i);
+        }
     }
 }

@@ -41,6 +41,36 @@ public sealed class RecentBatchesTests
     }
 
     [Fact]
+    public void Every_lookup_answers_the_latest_answer_of_a_key_remembered_within_the_window()
+    {
+        // Keys repeat (resends within the window, and again after it), the ring grows, expired slots are reused, and
+        // the index is rebuilt and shifted on removals: each lookup must match a plain record of what was remembered.
+        var window = TimeSpan.FromSeconds(1);
+        var recent = new RecentBatches(window, maxKeys: 100_000);
+        var latest = new Dictionary<IngestBatchKey, (long AtMs, WorkloadIngestResult Result)>();
+        var random = new Random(13);
+        var keys = Enumerable.Range(0, 300).Select(i => IngestBatchKey.From($"batch-{i}")).ToArray();
+        var nowMs = 0L;
+        for (var op = 0; op < 20_000; op++)
+        {
+            nowMs += random.Next(0, 12);
+            var key = keys[random.Next(keys.Length)];
+            var expected = latest.TryGetValue(key, out var seen) && nowMs - seen.AtMs <= (long)window.TotalMilliseconds;
+            Assert.Equal(expected, recent.TryGet(key, nowMs, out var answer));
+            if (expected) Assert.Equal(seen.Result, answer);
+            if (!expected)
+            {
+                var result = new WorkloadIngestResult(op, random.Next(3), 0);
+                recent.Remember(key, nowMs, result);
+                latest[key] = (nowMs, result);
+            }
+        }
+
+        // ~170 keys arrive per window: the ring grew to hold them, not to hold every key ever seen.
+        Assert.InRange(recent.Capacity, 128, 512);
+    }
+
+    [Fact]
     public void Keys_are_never_the_empty_key()
     {
         Assert.False(IngestBatchKey.From("x").IsNone);
