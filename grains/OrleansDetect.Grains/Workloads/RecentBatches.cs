@@ -6,7 +6,7 @@ namespace OrleansDetect.Grains.Workloads;
 /// The idempotency keys of the batches a workload processed recently, with what it answered: a ring that holds keys
 /// for <see cref="BatchKeyOptions.Window"/> and at most <see cref="BatchKeyOptions.KeysPerWorkload"/> of them (the
 /// oldest go first), starting small and growing only while keys arrive faster than they expire, and a hash index
-/// over it: 36 bytes a key (key, time and answer, 28; the index at least 8).
+/// over it: 40 bytes a key (key, time and answer, 32; the index at least 8).
 /// </summary>
 /// <remarks>
 /// A workload in every request of a busy gateway holds a key per request for the whole window (a thousand or more).
@@ -18,10 +18,13 @@ public sealed class RecentBatches(TimeSpan window, int maxKeys)
     private const int InitialCapacity = 4;
 
     private readonly long _windowMs = (long)window.TotalMilliseconds;
-    private ulong[] _keys = [];
-    private long[] _seenMs = [];
-    private WorkloadIngestResult[] _results = [];
+    // One entry per slot, key beside its time and answer: a lookup and a write each touch one cache line of the ring.
+    private Entry[] _ring = [];
     private int _next;
+
+    // The slot the last TryGet found for its key (-1: none): Remember after a miss does not search again.
+    private ulong _lastKey;
+    private int _lastSlot = -1;
 
     // Open addressing with linear probing: ring slot + 1 (0 is free), at least twice the ring's size, a power of two.
     // Each key in the ring is indexed once (a key remembered again moves to its new slot).
@@ -29,15 +32,16 @@ public sealed class RecentBatches(TimeSpan window, int maxKeys)
     private int _indexMask;
 
     /// <summary>How many keys the ring can hold before it grows (memory, not a count of live keys).</summary>
-    public int Capacity => _keys.Length;
+    public int Capacity => _ring.Length;
 
     /// <summary>The answer given to <paramref name="key"/> when it was processed within the window.</summary>
     public bool TryGet(IngestBatchKey key, long nowMs, out WorkloadIngestResult result)
     {
         var slot = Find(key.Value);
+        (_lastKey, _lastSlot) = (key.Value, slot);
         if (slot >= 0 && !Expired(slot, nowMs))
         {
-            result = _results[slot];
+            result = _ring[slot].Result;
             return true;
         }
 
@@ -47,28 +51,29 @@ public sealed class RecentBatches(TimeSpan window, int maxKeys)
 
     public void Remember(IngestBatchKey key, long nowMs, WorkloadIngestResult result)
     {
-        if (_keys.Length == 0 || (_keys[_next] != 0 && !Expired(_next, nowMs) && _keys.Length < maxKeys))
+        var grown = false;
+        if (_ring.Length == 0 || (_ring[_next].Key != 0 && !Expired(_next, nowMs) && _ring.Length < maxKeys))
         {
             Grow();
+            grown = true;
         }
 
         // An expired copy of the key (a resend after the window) gives up its slot's index entry: one entry per key.
-        var earlier = Find(key.Value);
+        var earlier = !grown && _lastKey == key.Value ? _lastSlot : Find(key.Value);
+        (_lastKey, _lastSlot) = (0, -1);
         if (earlier >= 0)
         {
             Unindex(earlier);
-            _keys[earlier] = 0;
+            _ring[earlier].Key = 0;
         }
 
-        if (_keys[_next] != 0) Unindex(_next);
-        _keys[_next] = key.Value;
-        _seenMs[_next] = nowMs;
-        _results[_next] = result;
+        if (_ring[_next].Key != 0) Unindex(_next);
+        _ring[_next] = new Entry { Key = key.Value, SeenMs = nowMs, Result = result };
         Index(_next);
-        _next = (_next + 1) % _keys.Length;
+        _next = (_next + 1) % _ring.Length;
     }
 
-    private bool Expired(int slot, long nowMs) => nowMs - _seenMs[slot] > _windowMs;
+    private bool Expired(int slot, long nowMs) => nowMs - _ring[slot].SeenMs > _windowMs;
 
     // Keys are hashes of the client's key (SHA-256): their low bits are already uniform.
     private int Home(ulong key) => (int)key & _indexMask;
@@ -81,13 +86,13 @@ public sealed class RecentBatches(TimeSpan window, int maxKeys)
         {
             var slot = _index[h] - 1;
             if (slot < 0) return -1;
-            if (_keys[slot] == key) return slot;
+            if (_ring[slot].Key == key) return slot;
         }
     }
 
     private void Index(int slot)
     {
-        var h = Home(_keys[slot]);
+        var h = Home(_ring[slot].Key);
         while (_index[h] != 0) h = (h + 1) & _indexMask;
         _index[h] = slot + 1;
     }
@@ -95,13 +100,13 @@ public sealed class RecentBatches(TimeSpan window, int maxKeys)
     /// <summary>Removes the index entry of a ring slot, shifting later entries of its probe run back into the gap.</summary>
     private void Unindex(int slot)
     {
-        var hole = Home(_keys[slot]);
+        var hole = Home(_ring[slot].Key);
         while (_index[hole] != slot + 1) hole = (hole + 1) & _indexMask;
         _index[hole] = 0;
         for (var j = (hole + 1) & _indexMask; _index[j] != 0; j = (j + 1) & _indexMask)
         {
             // An entry may fill the hole when its home is not between the hole and it (cyclically).
-            var home = Home(_keys[_index[j] - 1]);
+            var home = Home(_ring[_index[j] - 1].Key);
             if (((j - home) & _indexMask) >= ((j - hole) & _indexMask))
             {
                 _index[hole] = _index[j];
@@ -114,25 +119,27 @@ public sealed class RecentBatches(TimeSpan window, int maxKeys)
     /// <summary>Doubles the ring, keeping the oldest-first order so the next write still replaces the oldest key, and rebuilds the index.</summary>
     private void Grow()
     {
-        var size = Math.Min(Math.Max(_keys.Length * 2, InitialCapacity), maxKeys);
-        var keys = new ulong[size];
-        var seen = new long[size];
-        var results = new WorkloadIngestResult[size];
-        var old = _keys.Length;
+        var size = Math.Min(Math.Max(_ring.Length * 2, InitialCapacity), maxKeys);
+        var ring = new Entry[size];
+        var old = _ring.Length;
         for (var i = 0; i < old; i++)
         {
-            var from = (_next + i) % old;
-            keys[i] = _keys[from];
-            seen[i] = _seenMs[from];
-            results[i] = _results[from];
+            ring[i] = _ring[(_next + i) % old];
         }
 
-        (_keys, _seenMs, _results, _next) = (keys, seen, results, old % size);
+        (_ring, _next) = (ring, old % size);
         _index = new int[(int)BitOperations.RoundUpToPowerOf2((uint)size * 2)];
         _indexMask = _index.Length - 1;
         for (var i = 0; i < old; i++)
         {
-            if (_keys[i] != 0) Index(i);
+            if (_ring[i].Key != 0) Index(i);
         }
+    }
+
+    private struct Entry
+    {
+        public ulong Key;
+        public long SeenMs;
+        public WorkloadIngestResult Result;
     }
 }
