@@ -22,10 +22,6 @@ public sealed class RecentBatches(TimeSpan window, int maxKeys)
     private Entry[] _ring = [];
     private int _next;
 
-    // The slot the last TryGet found for its key (-1: none): Remember after a miss does not search again.
-    private ulong _lastKey;
-    private int _lastSlot = -1;
-
     // Open addressing with linear probing: ring slot + 1 (0 is free), at least twice the ring's size, a power of two.
     // Each key in the ring is indexed once (a key remembered again moves to its new slot).
     private int[] _index = [];
@@ -38,7 +34,6 @@ public sealed class RecentBatches(TimeSpan window, int maxKeys)
     public bool TryGet(IngestBatchKey key, long nowMs, out WorkloadIngestResult result)
     {
         var slot = Find(key.Value);
-        (_lastKey, _lastSlot) = (key.Value, slot);
         if (slot >= 0 && !Expired(slot, nowMs))
         {
             result = _ring[slot].Result;
@@ -51,16 +46,13 @@ public sealed class RecentBatches(TimeSpan window, int maxKeys)
 
     public void Remember(IngestBatchKey key, long nowMs, WorkloadIngestResult result)
     {
-        var grown = false;
         if (_ring.Length == 0 || (_ring[_next].Key != 0 && !Expired(_next, nowMs) && _ring.Length < maxKeys))
         {
             Grow();
-            grown = true;
         }
 
         // An expired copy of the key (a resend after the window) gives up its slot's index entry: one entry per key.
-        var earlier = !grown && _lastKey == key.Value ? _lastSlot : Find(key.Value);
-        (_lastKey, _lastSlot) = (0, -1);
+        var earlier = Find(key.Value);
         if (earlier >= 0)
         {
             Unindex(earlier);
@@ -127,7 +119,7 @@ public sealed class RecentBatches(TimeSpan window, int maxKeys)
             ring[i] = _ring[(_next + i) % old];
         }
 
-        (_ring, _next) = (ring, old % size);
+        (_ring, _next) = (ring, old);
         _index = new int[(int)BitOperations.RoundUpToPowerOf2((uint)size * 2)];
         _indexMask = _index.Length - 1;
         for (var i = 0; i < old; i++)
