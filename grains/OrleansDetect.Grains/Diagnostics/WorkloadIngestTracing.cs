@@ -61,12 +61,12 @@ public sealed class WorkloadIngestTracing : IIncomingGrainCallFilter
 
     /// <summary>
     /// The <c>workload.ingest</c> span of one request's events fed in process to a local activation, started at
-    /// <paramref name="started"/>, under the request's span; nothing when nobody listens.
+    /// <paramref name="started"/>, under the request's span (<paramref name="request"/>); nothing when nobody listens.
     /// </summary>
-    public static void TraceHere(DateTime started, WorkloadFlows flows, WorkloadIngestResult result)
+    public static void TraceHere(Activity? request, DateTime started, WorkloadFlows flows, WorkloadIngestResult result)
     {
         if (!DetectTelemetry.Source.HasListeners()) return;
-        using var span = DetectTelemetry.Source.StartActivity("workload.ingest", ActivityKind.Internal, Activity.Current?.Context ?? default, startTime: started);
+        using var span = DetectTelemetry.Source.StartActivity("workload.ingest", ActivityKind.Internal, request?.Context ?? default, startTime: started);
         if (span is not { IsAllDataRequested: true }) return;
         var (count, failed, segments) = Count([flows.Events]);
         span.SetTag("workload", flows.Workload);

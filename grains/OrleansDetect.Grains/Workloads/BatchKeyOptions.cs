@@ -16,7 +16,7 @@ public sealed class BatchKeyOptions
     /// <summary>A key older than this is forgotten; a resend after it is processed again.</summary>
     public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Most keys one workload holds (40 bytes each, with their index); a workload in more batches per window than this remembers the newest.</summary>
+    /// <summary>Most keys one workload holds (about 40 bytes each); at the cap the oldest quarter goes, so a workload in more batches per window than this remembers the newest.</summary>
     public int IdempotencyKeysPerWorkload { get; set; } = 4096;
 }
 

@@ -3,41 +3,49 @@ using System.Numerics;
 namespace OrleansDetect.Grains.Workloads;
 
 /// <summary>
-/// The idempotency keys of the batches a workload processed recently, with what it answered: a ring that holds keys
-/// for <see cref="BatchKeyOptions.Window"/> and at most <see cref="BatchKeyOptions.KeysPerWorkload"/> of them (the
-/// oldest go first), starting small and growing only while keys arrive faster than they expire, and a hash index
-/// over it: 40 bytes a key (key, time and answer, 32; the index at least 8).
+/// The idempotency keys of the batches a workload processed recently, with what it answered: an open-addressing table
+/// that holds keys for <see cref="BatchKeyOptions.IdempotencyWindow"/> and at most
+/// <see cref="BatchKeyOptions.IdempotencyKeysPerWorkload"/> of them (when full, the oldest quarter goes), starting
+/// small and growing only while keys arrive faster than they expire: 24 bytes a slot (key, time and answer), rebuilt at
+/// most 60 % full and again once three quarters of its slots are taken (~40 bytes a live key in a busy workload).
 /// </summary>
 /// <remarks>
-/// A workload in every request of a busy gateway holds a key per request for the whole window (a thousand or more).
-/// Searching the ring was a pass over all of them at every batch, which at 10,000 workloads per batch streamed
-/// ~16 KB per workload through the cache each time; the index answers with a probe or two.
+/// A workload in every request of a busy gateway holds a key per request for the whole window (a thousand or more), and
+/// a batch over thousands of workloads asks each of them about a new key: the key, its time and its answer share a
+/// slot, so the answer (almost always "not seen") costs one cache line, and the write that follows touches the same
+/// line. An expired key keeps its slot until a write reuses it or the table is rebuilt (when three quarters of its
+/// slots are taken, live or expired).
 /// </remarks>
 public sealed class RecentBatches(TimeSpan window, int maxKeys)
 {
-    private const int InitialCapacity = 4;
+    /// <summary>Slots of a new table.</summary>
+    public const int InitialSlots = 4;
 
     private readonly long _windowMs = (long)window.TotalMilliseconds;
-    // One entry per slot, key beside its time and answer: a lookup and a write each touch one cache line of the ring.
-    private Entry[] _ring = [];
-    private int _next;
+    private Entry[] _slots = [];
+    private int _mask;
 
-    // Open addressing with linear probing: ring slot + 1 (0 is free), at least twice the ring's size, a power of two.
-    // Each key in the ring is indexed once (a key remembered again moves to its new slot).
-    private int[] _index = [];
-    private int _indexMask;
+    // Slots taken, live or expired: a write into a free slot that would take more than MaxTaken rebuilds the table.
+    private int _taken;
 
-    /// <summary>How many keys the ring can hold before it grows (memory, not a count of live keys).</summary>
-    public int Capacity => _ring.Length;
+    // Times are kept as milliseconds after this (int: 24 days), set when the table is rebuilt.
+    private long _baseMs;
+
+    /// <summary>How many keys the table holds before it grows or drops its oldest (memory, not a count of live keys).</summary>
+    public int Capacity => MaxTaken(_slots.Length);
 
     /// <summary>The answer given to <paramref name="key"/> when it was processed within the window.</summary>
     public bool TryGet(IngestBatchKey key, long nowMs, out WorkloadIngestResult result)
     {
-        var slot = Find(key.Value);
-        if (slot >= 0 && !Expired(slot, nowMs))
+        if (_slots.Length > 0)
         {
-            result = _ring[slot].Result;
-            return true;
+            for (var i = Home(key.Value); _slots[i].Key != 0; i = (i + 1) & _mask)
+            {
+                if (_slots[i].Key != key.Value) continue;
+                if (Expired(in _slots[i], nowMs)) break;
+                result = _slots[i].Result;
+                return true;
+            }
         }
 
         result = default;
@@ -46,92 +54,87 @@ public sealed class RecentBatches(TimeSpan window, int maxKeys)
 
     public void Remember(IngestBatchKey key, long nowMs, WorkloadIngestResult result)
     {
-        if (_ring.Length == 0 || (_ring[_next].Key != 0 && !Expired(_next, nowMs) && _ring.Length < maxKeys))
+        if (_slots.Length == 0 || nowMs - _baseMs is > int.MaxValue or < int.MinValue) Rebuild(nowMs);
+
+        // The key's own slot if it is still there (expired: a resend after the window), else the first expired slot
+        // on its probe run, else the free slot that ends the run.
+        var reusable = -1;
+        var i = Home(key.Value);
+        for (; _slots[i].Key != 0; i = (i + 1) & _mask)
         {
-            Grow();
+            if (_slots[i].Key == key.Value)
+            {
+                reusable = i;
+                break;
+            }
+
+            if (reusable < 0 && Expired(in _slots[i], nowMs)) reusable = i;
         }
 
-        // An expired copy of the key (a resend after the window) gives up its slot's index entry: one entry per key.
-        var earlier = Find(key.Value);
-        if (earlier >= 0)
+        if (reusable < 0)
         {
-            Unindex(earlier);
-            _ring[earlier].Key = 0;
+            if (_taken + 1 > MaxTaken(_slots.Length))
+            {
+                Rebuild(nowMs);
+                Remember(key, nowMs, result);
+                return;
+            }
+
+            reusable = i;
+            _taken++;
         }
 
-        if (_ring[_next].Key != 0) Unindex(_next);
-        _ring[_next] = new Entry { Key = key.Value, SeenMs = nowMs, Result = result };
-        Index(_next);
-        _next = (_next + 1) % _ring.Length;
+        _slots[reusable] = new Entry { Key = key.Value, SeenMs = (int)(nowMs - _baseMs), Result = result };
     }
 
-    private bool Expired(int slot, long nowMs) => nowMs - _ring[slot].SeenMs > _windowMs;
+    private int MaxTaken(int slots) => Math.Min(maxKeys, slots / 4 * 3);
+
+    private bool Expired(in Entry entry, long nowMs) => nowMs - (_baseMs + entry.SeenMs) > _windowMs;
 
     // Keys are hashes of the client's key (SHA-256): their low bits are already uniform.
-    private int Home(ulong key) => (int)key & _indexMask;
+    private int Home(ulong key) => (int)key & _mask;
 
-    /// <summary>The ring slot holding <paramref name="key"/>, or -1.</summary>
-    private int Find(ulong key)
+    /// <summary>
+    /// Keeps the live keys (the newest three quarters of <c>maxKeys</c> when it holds that many) in a table sized to
+    /// hold them at most 60 % full; grows, shrinks, and forgets the expired.
+    /// </summary>
+    private void Rebuild(long nowMs)
     {
-        if (_index.Length == 0) return -1;
-        for (var h = Home(key); ; h = (h + 1) & _indexMask)
+        var live = new List<(long SeenMs, Entry Entry)>();
+        foreach (var entry in _slots)
         {
-            var slot = _index[h] - 1;
-            if (slot < 0) return -1;
-            if (_ring[slot].Key == key) return slot;
+            if (entry.Key != 0 && !Expired(in entry, nowMs)) live.Add((_baseMs + entry.SeenMs, entry));
+        }
+
+        if (live.Count >= maxKeys)
+        {
+            var kept = maxKeys - Math.Max(1, maxKeys / 4);
+            live.Sort(static (a, b) => b.SeenMs.CompareTo(a.SeenMs));
+            live.RemoveRange(kept, live.Count - kept);
+        }
+
+        // At most 60 % full with the key being written; never larger than maxKeys needs.
+        var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(InitialSlots, ((live.Count + 1) * 5 + 2) / 3));
+        while (size > InitialSlots && MaxTaken(size / 2) >= maxKeys) size /= 2;
+        _slots = new Entry[size];
+        _mask = size - 1;
+        _taken = live.Count;
+        _baseMs = nowMs - _windowMs;
+        foreach (var (seenMs, entry) in live)
+        {
+            var i = Home(entry.Key);
+            while (_slots[i].Key != 0) i = (i + 1) & _mask;
+            _slots[i] = entry with { SeenMs = (int)(seenMs - _baseMs) };
         }
     }
 
-    private void Index(int slot)
-    {
-        var h = Home(_ring[slot].Key);
-        while (_index[h] != 0) h = (h + 1) & _indexMask;
-        _index[h] = slot + 1;
-    }
-
-    /// <summary>Removes the index entry of a ring slot, shifting later entries of its probe run back into the gap.</summary>
-    private void Unindex(int slot)
-    {
-        var hole = Home(_ring[slot].Key);
-        while (_index[hole] != slot + 1) hole = (hole + 1) & _indexMask;
-        _index[hole] = 0;
-        for (var j = (hole + 1) & _indexMask; _index[j] != 0; j = (j + 1) & _indexMask)
-        {
-            // An entry may fill the hole when its home is not between the hole and it (cyclically).
-            var home = Home(_ring[_index[j] - 1].Key);
-            if (((j - home) & _indexMask) >= ((j - hole) & _indexMask))
-            {
-                _index[hole] = _index[j];
-                _index[j] = 0;
-                hole = j;
-            }
-        }
-    }
-
-    /// <summary>Doubles the ring, keeping the oldest-first order so the next write still replaces the oldest key, and rebuilds the index.</summary>
-    private void Grow()
-    {
-        var size = Math.Min(Math.Max(_ring.Length * 2, InitialCapacity), maxKeys);
-        var ring = new Entry[size];
-        var old = _ring.Length;
-        for (var i = 0; i < old; i++)
-        {
-            ring[i] = _ring[(_next + i) % old];
-        }
-
-        (_ring, _next) = (ring, old);
-        _index = new int[(int)BitOperations.RoundUpToPowerOf2((uint)size * 2)];
-        _indexMask = _index.Length - 1;
-        for (var i = 0; i < old; i++)
-        {
-            if (_ring[i].Key != 0) Index(i);
-        }
-    }
-
-    private struct Entry
+    private record struct Entry
     {
         public ulong Key;
-        public long SeenMs;
+
+        /// <summary>Milliseconds after the table's base time.</summary>
+        public int SeenMs;
+
         public WorkloadIngestResult Result;
     }
 }

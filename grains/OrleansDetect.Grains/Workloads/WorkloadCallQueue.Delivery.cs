@@ -61,12 +61,15 @@ public sealed partial class WorkloadCallQueue
 
         private TimeSpan LastAnswer => TimeSpan.FromTicks(Volatile.Read(ref _lastAnswerTicks));
 
+        /// <summary>Whether the request is past the deadline after which none of its segments is sent.</summary>
+        public bool PastDeadline => _pastDeadline || Elapsed >= _options.BatchDeadline;
+
         /// <summary>Whether a lane may still send this segment: the request waits for it and its deadline has not passed.</summary>
         public bool MaySend(int index)
         {
             var state = Volatile.Read(ref _state[index]);
             if (state is Answered or Failed || Done) return false;
-            if (state == Waiting && (_pastDeadline || Elapsed >= _options.BatchDeadline))
+            if (state == Waiting && PastDeadline)
             {
                 End(index, Failed);
                 return false;

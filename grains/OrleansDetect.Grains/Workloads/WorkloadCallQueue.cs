@@ -14,7 +14,7 @@ namespace OrleansDetect.Grains.Workloads;
 /// heavy load each call carries the segments of several requests, so the cost of a grain call stops setting the event
 /// rate when a batch spreads over thousands of workloads. Per workload, segments go out in the order they arrived.
 /// A workload active on this silo (<see cref="LocalWorkloads"/>) with nothing queued is not called at all: its events are
-/// fed to its activation in process.
+/// fed to its activation in process, by feeders that take the requests queued meanwhile together (<see cref="FeedHere"/>).
 /// </summary>
 /// <remarks>
 /// A call that fails because membership is changing (a silo died and its grains are moving) is retried within
@@ -33,6 +33,15 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, Loca
     private readonly Queue<PendingWorkload> _ready = new();
     private int _lanes;
 
+    // Requests' in-process work waiting for a feeder (FeedHere); at most _maxFeeders feed at once.
+    private readonly Lock _hereLock = new();
+
+    // One on two cores: the other parses and answers requests meanwhile, and the fewer the feeders, the more requests a
+    // pass takes together.
+    private readonly int _maxFeeders = Math.Max(1, Environment.ProcessorCount / 2);
+    private List<HereWork> _hereWaiting = [];
+    private int _feeders;
+
     /// <summary>Delivers every workload's events; completes when each has answered, failed, or been given up.</summary>
     public Task<IngestResult> Deliver(WorkloadFlows[] batch, IngestBatchKey key)
     {
@@ -40,6 +49,7 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, Loca
         if (batch.Length == 0) return Task.FromResult(new IngestResult(0, 0));
         var delivery = new Delivery(batch.Length, key, Activity.Current, _options, logger);
         // Pooled: a batch over thousands of workloads would otherwise put this list on the large object heap, every request.
+        // Returned by the pass that feeds it.
         (int Index, WorkloadGrain Grain)[]? here = null;
         var local = 0;
         int lanes;
@@ -62,72 +72,86 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, Loca
         }
 
         StartLanes(lanes);
-        if (here is not null)
-        {
-            // Off the caller's grain context (the ingest router): a batch over thousands of workloads is milliseconds of
-            // work, which Orleans would report as a long turn; the request's span still flows, for the workloads' spans.
-            _ = Task.Run(() => ObserveHere(delivery, batch, here, local));
-        }
-
+        if (here is not null) FeedHere(new HereWork(delivery, batch, here, local));
         return delivery.Completion;
     }
 
     /// <summary>
-    /// Feeds the workloads active on this silo in process, on a thread-pool thread, and answers their segments. One that
-    /// is deactivating gets a grain call after all; one whose findings must be reported first (or that must register,
-    /// or show Orleans it is busy) gets an empty one, and its segment is answered once that call has.
+    /// Queues a request's in-process work for a feeder, starting one if fewer than <see cref="_maxFeeders"/> run. A
+    /// feeder takes everything queued while it fed the last pass and feeds it as one pass (a group commit): a workload
+    /// several waiting requests reach is visited once for all of them, so its state is fetched into the cache once,
+    /// and its lock, clock and findings are taken once, rather than once per request.
     /// </summary>
-    private void ObserveHere(Delivery delivery, WorkloadFlows[] batch, (int Index, WorkloadGrain Grain)[] here, int count)
+    private void FeedHere(HereWork work)
     {
-        List<(int Index, Segment Segment)>? calls = null;
-        foreach (var (index, grain) in here.AsSpan(0, count))
+        lock (_hereLock)
         {
-            var flows = batch[index];
-            // Read only when someone traces: this runs once per workload of every batch.
-            var started = DetectTelemetry.Source.HasListeners() ? DateTime.UtcNow : default;
-            WorkloadIngestResult result;
-            bool settle;
+            _hereWaiting.Add(work);
+            if (_feeders >= _maxFeeders) return;
+            _feeders++;
+        }
+
+        // Off the caller's grain context (the ingest router): a pass is milliseconds of work, which Orleans would report
+        // as a long turn. Without its execution context: a feeder outlives the request that started it.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _ = Task.Run(FeedLoop);
+        }
+    }
+
+    /// <summary>Feeds pass after pass of what the requests queued meanwhile, until nothing waits; then the feeder ends.</summary>
+    private void FeedLoop()
+    {
+        var pass = new HerePass();
+        List<HereWork> taken = [];
+        List<(string Workload, Segment Segment)> calls = [];
+        while (true)
+        {
+            lock (_hereLock)
+            {
+                if (_hereWaiting.Count == 0)
+                {
+                    _feeders--;
+                    return;
+                }
+
+                (taken, _hereWaiting) = (_hereWaiting, taken);
+            }
+
             try
             {
-                if (!grain.TryObserveHere(flows.Events, delivery.Key, out result, out settle))
-                {
-                    (calls ??= []).Add((index, new Segment(delivery, index, flows.Events)));
-                    continue;
-                }
+                pass.Feed(taken, calls);
             }
             catch (Exception e)
             {
-                // A bug, as a grain call's exception would be: the request fails as a whole, its other workloads go on.
-                delivery.Fail(index, e);
-                continue;
+                // A bug outside the workloads' own feeding (which fails only its segments): these requests fail, and
+                // the feeder goes on with fresh scratch, so later requests are still fed.
+                LogFeedFailed(logger, e);
+                foreach (var work in taken)
+                {
+                    for (var h = 0; h < work.Count; h++) work.Delivery.Fail(work.Here[h].Index, e);
+                }
+
+                pass = new HerePass();
+                calls.Clear();
             }
 
-            WorkloadIngestTracing.TraceHere(started, flows, result);
-            delivery.Sent(index);
-            if (settle)
+            taken.Clear();
+            if (calls.Count == 0) continue;
+            int lanes;
+            lock (_lock)
             {
-                (calls ??= []).Add((index, new Segment(delivery, index, [], result)));
+                foreach (var (workload, segment) in calls)
+                {
+                    Enqueue(segment, workload);
+                }
+
+                lanes = TakeLanes();
             }
-            else
-            {
-                delivery.Answer(index, result);
-            }
+
+            calls.Clear();
+            StartLanes(lanes);
         }
-
-        ArrayPool<(int, WorkloadGrain)>.Shared.Return(here, clearArray: true);
-        if (calls is null) return;
-        int lanes;
-        lock (_lock)
-        {
-            foreach (var (index, segment) in calls)
-            {
-                Enqueue(segment, batch[index].Workload);
-            }
-
-            lanes = TakeLanes();
-        }
-
-        StartLanes(lanes);
     }
 
     /// <summary>Under the lock: adds a segment to its workload's next call, and queues the workload unless it already is.</summary>
@@ -334,6 +358,9 @@ public sealed partial class WorkloadCallQueue(WorkloadReferences workloads, Loca
     // Per attempt, like Polly's attempts: Debug. A workload that is given up on is named in the answer, which the client sees.
     [LoggerMessage(Level = LogLevel.Debug, Message = "Workload call failed on attempt {Attempt} ({Failure}); retrying in {DelayMs} ms")]
     private static partial void LogRetrying(ILogger logger, int attempt, double delayMs, string failure);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Feeding a pass of requests in process failed; their requests fail")]
+    private static partial void LogFeedFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Workload call given up after {Attempt} attempts and {ElapsedMs} ms ({Failure}); answered as failed")]
     internal static partial void LogGaveUp(ILogger logger, int attempt, double elapsedMs, string failure);

@@ -125,41 +125,7 @@ public sealed partial class WorkloadGrain(
         lock (_gate)
         {
             var (nowMs, latestAllowedMs) = Clock();
-            var isObserved = new bool[segments.Length];
-            var observed = -1;
-            var future = 0;
-            for (var i = 0; i < segments.Length; i++)
-            {
-                var (events, key) = segments[i];
-                if (!key.IsNone && _recentBatches.TryGet(key, nowMs, out var first))
-                {
-                    results[i] = first;
-                    continue;
-                }
-
-                // A resend queued behind its original in the same call: answered like a resend, observed once.
-                if (EarlierSegmentWithKey(segments, i) is var earlier and >= 0)
-                {
-                    results[i] = results[earlier];
-                    continue;
-                }
-
-                results[i] = Observe(events, latestAllowedMs, ref future);
-                isObserved[i] = true;
-                observed = i;
-            }
-
-            if (observed < 0) return results;
-
-            // The findings are counted against the last segment observed: they came of all of them, on one clock.
-            findings = CollectFindings(future);
-            results[observed] = results[observed] with { Alerts = findings };
-
-            // The events are observed from here on, whatever happens to the reports: remember the keys now.
-            for (var i = 0; i <= observed; i++)
-            {
-                if (isObserved[i] && !segments[i].Key.IsNone) _recentBatches.Remember(segments[i].Key, nowMs, results[i]);
-            }
+            findings = ObserveSegments(Array.ConvertAll(segments, s => new SegmentEvents(s.Events, s.Key)), results, nowMs, latestAllowedMs);
         }
 
         var registration = Register();
@@ -174,13 +140,15 @@ public sealed partial class WorkloadGrain(
     }
 
     /// <summary>
-    /// Feeds one request's events through the detectors in process, from the silo's call queue rather than a grain call
-    /// (<see cref="LocalWorkloads"/>); thread-safe against the grain's own turns, which take the same gate. False when the
-    /// activation is not listed (deactivating, or not proven the workload's activation lately): nothing was observed, and the events need a grain call. Otherwise
-    /// <paramref name="settle"/> says the answer must wait for a grain call that reports findings, registers the
-    /// workload, or keeps the activation from being collected as idle (an empty <see cref="Ingest(IngestSegment[])"/>).
+    /// Feeds the events of one or more requests through the detectors in process, from the silo's call queue rather
+    /// than a grain call (<see cref="LocalWorkloads"/>); thread-safe against the grain's own turns, which take the same
+    /// gate. The segments are observed in order, as one grain call's would be (<see cref="ObserveSegments"/>). False
+    /// when the activation is not listed (deactivating, or not proven the workload's activation lately): nothing was
+    /// observed, and the events need a grain call. Otherwise <paramref name="settle"/> says the answers must wait for a
+    /// grain call that reports findings, registers the workload, or keeps the activation from being collected as idle
+    /// (an empty <see cref="Ingest(IngestSegment[])"/>).
     /// </summary>
-    internal bool TryObserveHere(FlowEvent[] events, IngestBatchKey key, out WorkloadIngestResult result, out bool settle)
+    internal bool TryObserveHere(ReadOnlySpan<SegmentEvents> segments, Span<WorkloadIngestResult> results, out bool settle)
     {
         lock (_gate)
         {
@@ -190,25 +158,60 @@ public sealed partial class WorkloadGrain(
             if (_listed && sinceCall >= 2 * localWorkloads.KeepAliveEvery) Unlist();
             if (!_listed)
             {
-                result = default;
                 settle = false;
                 return false;
             }
 
             var (nowMs, latestAllowedMs) = Clock();
-            if (key.IsNone || !_recentBatches.TryGet(key, nowMs, out result))
-            {
-                var future = 0;
-                result = Observe(events, latestAllowedMs, ref future);
-                result = result with { Alerts = CollectFindings(future) };
-                if (!key.IsNone) _recentBatches.Remember(key, nowMs, result);
-            }
-
+            ObserveSegments(segments, results, nowMs, latestAllowedMs);
             settle = _unreported.Count > 0
                 || _registeredLearned != _detection.Baseline.IsLearned
                 || sinceCall >= localWorkloads.KeepAliveEvery;
             return true;
         }
+    }
+
+    /// <summary>
+    /// Under the gate: observes each segment not answered from memory (a resend of a batch this workload processed, or
+    /// a second copy of a segment earlier in the same list), then collects the findings of all of them, on one clock,
+    /// counted against the last segment observed, and remembers the observed segments' keys. Returns the findings' count.
+    /// </summary>
+    private int ObserveSegments(ReadOnlySpan<SegmentEvents> segments, Span<WorkloadIngestResult> results, long nowMs, long latestAllowedMs)
+    {
+        Span<bool> isObserved = segments.Length <= 256 ? stackalloc bool[segments.Length] : new bool[segments.Length];
+        var observed = -1;
+        var future = 0;
+        for (var i = 0; i < segments.Length; i++)
+        {
+            var (events, key) = segments[i];
+            if (!key.IsNone && _recentBatches.TryGet(key, nowMs, out var first))
+            {
+                results[i] = first;
+                continue;
+            }
+
+            if (EarlierSegmentWithKey(segments, i) is var earlier and >= 0)
+            {
+                results[i] = results[earlier];
+                continue;
+            }
+
+            results[i] = Observe(events, latestAllowedMs, ref future);
+            isObserved[i] = true;
+            observed = i;
+        }
+
+        if (observed < 0) return 0;
+        var findings = CollectFindings(future);
+        results[observed] = results[observed] with { Alerts = findings };
+
+        // The events are observed from here on, whatever happens to the reports: remember the keys now.
+        for (var i = 0; i <= observed; i++)
+        {
+            if (isObserved[i] && !segments[i].Key.IsNone) _recentBatches.Remember(segments[i].Key, nowMs, results[i]);
+        }
+
+        return findings;
     }
 
     /// <summary>Under the gate (or during activation): lists this activation for in-process feeding.</summary>
@@ -274,7 +277,7 @@ public sealed partial class WorkloadGrain(
         }
     }
 
-    private static int EarlierSegmentWithKey(IngestSegment[] segments, int index)
+    private static int EarlierSegmentWithKey(ReadOnlySpan<SegmentEvents> segments, int index)
     {
         var key = segments[index].Key;
         if (key.IsNone) return -1;
@@ -433,3 +436,6 @@ public sealed partial class WorkloadGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected {Count} events stamped more than {MaxClockSkew} ahead of the silo clock")]
     private static partial void LogFutureEvents(ILogger logger, int count, TimeSpan maxClockSkew);
 }
+
+/// <summary>One request's events for a workload fed in process, with that request's idempotency key.</summary>
+internal readonly record struct SegmentEvents(FlowEvent[] Events, IngestBatchKey Key);

@@ -20,31 +20,32 @@ public sealed class RecentBatchesTests
     }
 
     [Fact]
-    public void Keys_arriving_faster_than_they_expire_grow_the_ring_up_to_its_cap_then_the_oldest_go()
+    public void Keys_arriving_faster_than_they_expire_grow_the_table_up_to_its_cap_then_the_oldest_go()
     {
         var recent = new RecentBatches(Window, maxKeys: 8);
         for (var i = 0; i < 20; i++) recent.Remember(IngestBatchKey.From($"k{i}"), nowMs: i, new WorkloadIngestResult(i, 0, 0));
 
+        // At its cap the oldest quarter goes at once: the newest 6 are always there, never more than 8, never an old one.
         Assert.Equal(8, recent.Capacity);
-        Assert.All(Enumerable.Range(12, 8), i => Assert.True(recent.TryGet(IngestBatchKey.From($"k{i}"), 20, out var r) && r.Accepted == i));
+        Assert.All(Enumerable.Range(14, 6), i => Assert.True(recent.TryGet(IngestBatchKey.From($"k{i}"), 20, out var r) && r.Accepted == i));
         Assert.All(Enumerable.Range(0, 12), i => Assert.False(recent.TryGet(IngestBatchKey.From($"k{i}"), 20, out _)));
     }
 
     [Fact]
-    public void A_slow_workload_keeps_a_small_ring()
+    public void A_slow_workload_keeps_a_small_table()
     {
         var recent = new RecentBatches(TimeSpan.FromSeconds(1), maxKeys: 1024);
-        // One batch every 10 s: each key has expired before the next arrives, so the ring never needs to grow.
+        // One batch every 10 s: each key has expired before the next arrives, so the table never needs to grow.
         for (var i = 0; i < 100; i++) recent.Remember(IngestBatchKey.From($"k{i}"), nowMs: i * 10_000L, default);
 
-        Assert.Equal(4, recent.Capacity);
+        Assert.Equal(RecentBatches.InitialSlots / 4 * 3, recent.Capacity);
     }
 
     [Fact]
     public void Every_lookup_answers_the_latest_answer_of_a_key_remembered_within_the_window()
     {
-        // Keys repeat (resends within the window, and again after it), the ring grows, expired slots are reused, and
-        // the index is rebuilt and shifted on removals: each lookup must match a plain record of what was remembered.
+        // Keys repeat (resends within the window, and again after it), the table grows and shrinks, expired slots are
+        // reused and dropped by rebuilds: each lookup must match a plain record of what was remembered.
         var window = TimeSpan.FromSeconds(1);
         var recent = new RecentBatches(window, maxKeys: 100_000);
         var latest = new Dictionary<IngestBatchKey, (long AtMs, WorkloadIngestResult Result)>();
@@ -66,7 +67,7 @@ public sealed class RecentBatchesTests
             }
         }
 
-        // ~170 keys arrive per window: the ring grew to hold them, not to hold every key ever seen.
+        // ~170 keys arrive per window: the table grew to hold them, not to hold every key ever seen.
         Assert.InRange(recent.Capacity, 128, 512);
     }
 

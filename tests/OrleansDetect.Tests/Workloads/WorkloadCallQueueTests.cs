@@ -37,6 +37,35 @@ public sealed class WorkloadCallQueueTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Active_workloads_reached_by_concurrent_requests_and_resends_count_each_batch_once()
+    {
+        // Active first, so the requests are fed in process (where passes take the requests that queued together), and
+        // every other request is a resend racing its original: each is answered with the original's counts.
+        const int batches = 12, workloads = 200;
+        var names = Enumerable.Range(0, workloads).Select(i => Flows.UniqueWorkload($"pass{i}")).ToArray();
+        var router = Grains.GetGrain<IIngestRouterGrain>(0);
+        WorkloadFlows[] Batch(int events) =>
+            [.. names.Select(name => new WorkloadFlows(name, [.. Enumerable.Range(0, events).Select(e => Flows.Established(Flows.T0.AddSeconds(e), "10.0.0.9", "10.0.2.10", 5432))]))];
+        Assert.False((await router.Ingest(Batch(1), new IngestBatchKey(7_000))).AnyFailed);
+
+        var keys = Enumerable.Range(1, batches).Select(b => new IngestBatchKey(7_000 + (ulong)b)).ToArray();
+        var answers = await Task.WhenAll(keys.Concat(keys).Select((key, i) => router.Ingest(Batch(1 + (i % batches % 3)), key)));
+
+        Assert.All(answers, a => Assert.False(a.AnyFailed));
+        for (var b = 0; b < batches; b++)
+        {
+            Assert.Equal(workloads * (1 + (b % 3)), answers[b].Accepted);
+            Assert.Equal(answers[b].Accepted, answers[batches + b].Accepted);
+        }
+
+        var perWorkload = 1 + Enumerable.Range(0, batches).Sum(b => 1 + (b % 3));
+        foreach (var name in names)
+        {
+            Assert.Equal(perWorkload, (await Grains.GetGrain<IWorkloadGrain>(name).GetView()).EventsSeen);
+        }
+    }
+
+    [Fact]
     public async Task A_call_carrying_a_resend_behind_its_original_observes_the_events_once()
     {
         var workload = Grains.GetGrain<IWorkloadGrain>(Flows.UniqueWorkload("resend"));
